@@ -1,0 +1,125 @@
+/**
+ * Message assembly (RFC 6455 §5.4): data frames, possibly fragmented, in; complete messages out.
+ * @module
+ */
+import { EMPTY } from './byte-queue.ts'
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, Opcode } from './constants.ts'
+import { InvalidArgumentError, MessageTooBigError, ProtocolError } from './errors.ts'
+import type { Frame } from './frame.ts'
+import { Message, type MessageType } from './message.ts'
+import { Utf8Validator } from './utf8.ts'
+
+/** Options of message assembly. */
+export interface AssembleOptions {
+  /** Largest message accepted, in bytes, summed over its fragments (default 64 MiB); more fails with 1009. */
+  maxMessageSize?: number | undefined
+  /** Most fragments one message may have (default 2^20); more fails with 1009. */
+  maxFragments?: number | undefined
+}
+
+/**
+ * Assembles data frames into messages: `push(frame)` returns the message a frame completes, or
+ * `undefined` while a fragmented message goes on. Text is validated as strict UTF-8 as each
+ * fragment arrives, so invalid text fails as soon as its first bad byte is seen (RFC 6455 §8.1).
+ *
+ * Fragments are copied into one growing buffer as they arrive (amortised linear), so a message
+ * never pins the larger chunks its fragments were read from, and an empty fragment costs nothing
+ * but its count. Control frames are not its business: route them elsewhere.
+ */
+export class MessageAssembler {
+  readonly #maxMessageSize: number
+  readonly #maxFragments: number
+  readonly #utf8 = new Utf8Validator()
+  #type: MessageType | undefined = undefined
+  #buffer: Uint8Array = EMPTY
+  #length = 0
+  #fragments = 0
+
+  /** Creates an assembler with the given limits. */
+  constructor(options: AssembleOptions = {}) {
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+    this.#maxFragments = options.maxFragments ?? DEFAULT_MAX_FRAGMENTS
+  }
+
+  /** Whether a fragmented message has begun and not yet ended. */
+  get inMessage(): boolean {
+    return this.#type !== undefined
+  }
+
+  /** Bytes of the unfinished message held so far, in bytes. */
+  get buffered(): number {
+    return this.#length
+  }
+
+  /**
+   * Takes the next data frame; returns the message it completes, if any. Throws a
+   * {@link ProtocolError} (1002) for a continuation out of place, an {@link InvalidDataError}
+   * (1007) for invalid UTF-8 text, a {@link MessageTooBigError} (1009) past a limit.
+   */
+  push(frame: Frame): Message | undefined {
+    const opcode = frame.opcode
+    const payload = frame.payload
+    if (opcode === Opcode.CONTINUATION) {
+      // RFC 6455 §5.4: a continuation frame continues a fragmented message; there is none here.
+      if (this.#type === undefined) throw new ProtocolError('WS_ERR_UNEXPECTED_CONTINUATION', 'a continuation frame without a message to continue')
+      return this.#continue(payload, frame.fin)
+    }
+    if (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY) {
+      throw new InvalidArgumentError(`the assembler takes data frames only, not opcode ${opcode}`)
+    }
+    // RFC 6455 §5.4: the fragments of one message MUST NOT be interleaved with another message.
+    if (this.#type !== undefined) throw new ProtocolError('WS_ERR_EXPECTED_CONTINUATION', 'a new message began before the previous one ended')
+    if (payload.length > this.#maxMessageSize) this.#tooBig(payload.length)
+    const type: MessageType = opcode === Opcode.TEXT ? 'text' : 'binary'
+    if (frame.fin) {
+      if (type === 'text') {
+        this.#utf8.write(payload)
+        this.#utf8.end()
+      }
+      return new Message(type, payload)
+    }
+    this.#type = type
+    this.#fragments = 0
+    this.#length = 0
+    return this.#continue(payload, false)
+  }
+
+  /** Forgets any unfinished message. */
+  reset(): void {
+    this.#type = undefined
+    this.#buffer = EMPTY
+    this.#length = 0
+    this.#fragments = 0
+    this.#utf8.reset()
+  }
+
+  #continue(payload: Uint8Array, fin: boolean): Message | undefined {
+    const length = this.#length + payload.length
+    if (length > this.#maxMessageSize) this.#tooBig(length)
+    if (++this.#fragments > this.#maxFragments) {
+      throw new MessageTooBigError('WS_ERR_TOO_MANY_FRAGMENTS', `a message of more than ${this.#maxFragments} fragments`, this.#maxFragments)
+    }
+    // RFC 6455 §8.1 / §5.6: text MUST be valid UTF-8; checked per fragment so it fails fast.
+    if (this.#type === 'text') this.#utf8.write(payload)
+    if (payload.length > 0) {
+      if (length > this.#buffer.length) {
+        const grown = new Uint8Array(Math.min(Math.max(length, this.#buffer.length * 2, 256), this.#maxMessageSize))
+        grown.set(this.#buffer.subarray(0, this.#length))
+        this.#buffer = grown
+      }
+      this.#buffer.set(payload, this.#length)
+      this.#length = length
+    }
+    if (!fin) return undefined
+    if (this.#type === 'text') this.#utf8.end()
+    const message = new Message(this.#type!, this.#buffer.subarray(0, length))
+    this.#type = undefined
+    this.#buffer = EMPTY
+    this.#length = 0
+    return message
+  }
+
+  #tooBig(length: number): never {
+    throw new MessageTooBigError('WS_ERR_MESSAGE_TOO_BIG', `a message of ${length} bytes or more is over the limit of ${this.#maxMessageSize} bytes`, this.#maxMessageSize)
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Masking and unmasking of payload data (RFC 6455 §5.3), in place, in pure TypeScript.
+ * @module
+ */
+
+// bench (bench/decoder.ts, unmask rows): 32-bit words win from a few hundred bytes on; below that
+// the cost of a Uint32Array view per call outweighs the gain, so short payloads use a byte loop.
+const WORD_THRESHOLD = 128
+
+const scratchBytes = new Uint8Array(4)
+const scratchWord = new Uint32Array(scratchBytes.buffer)
+
+/**
+ * XORs `data` in place with the 4-byte masking key, starting at position `offset` of the payload
+ * (so a payload that arrives in pieces can be unmasked piece by piece). Masking and unmasking are
+ * the same operation.
+ */
+export function mask(data: Uint8Array, maskingKey: Uint8Array, offset = 0): void {
+  const length = data.length
+  const k0 = maskingKey[offset & 3]!
+  const k1 = maskingKey[(offset + 1) & 3]!
+  const k2 = maskingKey[(offset + 2) & 3]!
+  const k3 = maskingKey[(offset + 3) & 3]!
+  let i = 0
+  if (length >= WORD_THRESHOLD) {
+    // Bytes until the view is 4-byte aligned, then whole words, then the tail.
+    const lead = (4 - (data.byteOffset & 3)) & 3
+    for (; i < lead; i++) data[i]! ^= maskingKey[(offset + i) & 3]!
+    scratchBytes[0] = maskingKey[(offset + i) & 3]!
+    scratchBytes[1] = maskingKey[(offset + i + 1) & 3]!
+    scratchBytes[2] = maskingKey[(offset + i + 2) & 3]!
+    scratchBytes[3] = maskingKey[(offset + i + 3) & 3]!
+    const word = scratchWord[0]!
+    const count = (length - i) >>> 2
+    const words = new Uint32Array(data.buffer, data.byteOffset + i, count)
+    for (let w = 0; w < count; w++) words[w]! ^= word
+    i += count << 2
+    for (; i < length; i++) data[i]! ^= maskingKey[(offset + i) & 3]!
+    return
+  }
+  const end4 = length & ~3
+  for (; i < end4; i += 4) {
+    data[i]! ^= k0
+    data[i + 1]! ^= k1
+    data[i + 2]! ^= k2
+    data[i + 3]! ^= k3
+  }
+  if (i < length) data[i]! ^= k0
+  if (i + 1 < length) data[i + 1]! ^= k1
+  if (i + 2 < length) data[i + 2]! ^= k2
+}
+
+/**
+ * Copies `source` into `target` at `targetOffset`, masked with `maskingKey`; `source` is left as it
+ * was. `target` must have room for `source.length` bytes from `targetOffset`.
+ */
+export function maskInto(source: Uint8Array, maskingKey: Uint8Array, target: Uint8Array, targetOffset = 0): void {
+  target.set(source, targetOffset)
+  mask(target.subarray(targetOffset, targetOffset + source.length), maskingKey)
+}
