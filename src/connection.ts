@@ -1,0 +1,564 @@
+/**
+ * The connection: a WebSocket that is an async iterable of messages and an async sink for
+ * outgoing data, over any byte {@link Transport}. The hot path is synchronous: a socket chunk is
+ * decoded, control frames answered and messages queued in one pass, with one async hop per chunk.
+ * @module
+ */
+import { MessageAssembler } from './core/assembler.ts'
+import { buildClosePayload, parseClosePayload } from './core/close-payload.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE, Opcode } from './core/constants.ts'
+import { FrameDecoder } from './core/decoder.ts'
+import { encodeFrame } from './core/encoder.ts'
+import { CloseCode, ConnectionClosedError, InvalidArgumentError, ProtocolError, StallError } from './core/errors.ts'
+import type { Frame } from './core/frame.ts'
+import { fragmentMessage } from './core/fragmenter.ts'
+import { toMessage, type Message, type Outgoing } from './core/message.ts'
+import type { ExtensionOffer } from './core/handshake/extensions.ts'
+
+/** Handlers a {@link Transport} calls with socket events. */
+export interface TransportHandlers {
+  /** Bytes arrived. */
+  onData(chunk: Uint8Array): void
+  /** The peer half-closed (sent FIN). */
+  onEnd(): void
+  /** The transport is closed; `error` is what broke it, if anything. */
+  onClose(error: unknown): void
+}
+
+/** A byte stream under a connection; `SocketTransport` adapts a Node.js socket. */
+export interface Transport {
+  /** Bytes buffered and not yet sent, in bytes. */
+  readonly bufferedAmount: number
+  /** Starts delivering events to `handlers`. */
+  attach(handlers: TransportHandlers): void
+  /** Queues chunks to send; returns false when the caller should wait for {@link Transport.whenDrained}. */
+  write(chunks: readonly Uint8Array[]): boolean
+  /** Resolves when buffered bytes are below the high-water mark; rejects if the transport closes first. */
+  whenDrained(): Promise<void>
+  /** Stops reading. */
+  pause(): void
+  /** Resumes reading. */
+  resume(): void
+  /** Sends what is queued, then half-closes. */
+  end(): void
+  /** Closes at once. */
+  destroy(): void
+}
+
+/** How a connection ended. */
+export interface CloseInfo {
+  /** The close code: the peer's (1005 when its close frame had none), or 1006 when no close handshake completed. */
+  code: number
+  /** The close reason received, if any. */
+  reason: string
+  /** Whether the closing handshake completed (close frames sent and received) before TCP closed. */
+  wasClean: boolean
+}
+
+/** What a server knows of the request that opened a connection. */
+export interface RequestInfo {
+  /** The request target, e.g. `/chat?room=1`. */
+  url: string
+  /** Request headers, lower-case names; repeated headers joined with ", ". */
+  headers: Readonly<Record<string, string>>
+  /** The peer's address, when known. */
+  remoteAddress: string | undefined
+  /** The peer's port, when known. */
+  remotePort: number | undefined
+}
+
+/** Options of a connection, shared by `connect` and `serve`. Sizes in bytes, durations in milliseconds. */
+export interface ConnectionOptions {
+  /** Largest message accepted, summed over its fragments (default 64 MiB); more fails the connection with 1009. */
+  maxMessageSize?: number | undefined
+  /** Largest frame payload accepted (default: `maxMessageSize`); more fails with 1009. */
+  maxFrameSize?: number | undefined
+  /** Most fragments in one message (default 2^20); more fails with 1009. */
+  maxFragments?: number | undefined
+  /** Outgoing messages larger than this are sent as several frames of this size (default: one frame). */
+  fragmentSize?: number | undefined
+  /** How long to wait for the peer's close frame and for TCP to close after ours (default 5000 ms). */
+  closeTimeout?: number | undefined
+  /**
+   * Heartbeat: after `stallTimeout / 2` ms without any byte from the peer, `keepAlive` runs (a
+   * ping by default); after `stallTimeout` ms of silence the connection fails with a
+   * {@link StallError}. 0 (the default) turns it off.
+   */
+  stallTimeout?: number | undefined
+  /** Replaces the keep-alive ping, e.g. with an application message for peers that ignore pings. */
+  keepAlive?: ((ws: WebSocket) => unknown) | undefined
+  /** Messages buffered for a consumer that is not reading before the socket stops being read (default 16). */
+  highWaterMark?: number | undefined
+  /** Bytes of buffered messages before the socket stops being read (default 1 MiB). */
+  highWaterMarkBytes?: number | undefined
+}
+
+/** What the client or server that opened a connection tells it. */
+export interface ConnectionInit {
+  /** The side this endpoint plays: a client masks its frames and expects unmasked ones. */
+  role: 'client' | 'server'
+  /** The subprotocol agreed in the handshake ('' for none). */
+  protocol?: string | undefined
+  /** The extensions agreed in the handshake. */
+  extensions?: readonly ExtensionOffer[] | undefined
+  /** The opening request (server side). */
+  request?: RequestInfo | undefined
+  /** Bytes that arrived after the handshake, before the connection took over. */
+  head?: Uint8Array | undefined
+}
+
+/** The state of a connection (the WebSocket API's readyState, by name). */
+export type ReadyState = 'open' | 'closing' | 'closed'
+
+const RESOLVED = Promise.resolve()
+const OK_CLOSE_CODES = new Set<number>([CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RECEIVED])
+const REASONS: Record<number, string> = {
+  [CloseCode.PROTOCOL_ERROR]: 'protocol error',
+  [CloseCode.INVALID_DATA]: 'invalid data',
+  [CloseCode.MESSAGE_TOO_BIG]: 'message too big',
+  [CloseCode.MANDATORY_EXTENSION]: 'extension required',
+  [CloseCode.INTERNAL_ERROR]: 'internal error',
+}
+
+interface Waiter {
+  resolve: (result: IteratorResult<Message, undefined>) => void
+  reject: (error: unknown) => void
+}
+
+interface PendingPing {
+  key: string
+  start: number
+  resolve: (rtt: number) => void
+  reject: (error: unknown) => void
+}
+
+let pingCounter = 0
+
+/**
+ * A WebSocket connection: `for await (const message of ws)` reads messages; `send`, `sink` and
+ * `close` write. Iteration ends on a clean close (both close frames exchanged, code 1000, 1001
+ * or none, or a close this side asked for) and throws a {@link ConnectionClosedError} (or a
+ * {@link StallError}) otherwise.
+ *
+ * Reading: messages wait in a small buffer for the consumer; when it holds `highWaterMark`
+ * messages or `highWaterMarkBytes` bytes, the socket is no longer read until the consumer catches
+ * up, so TCP pushes back on the peer. Leaving a `for await` early (`break`) keeps the connection
+ * open and loses nothing the buffer can hold: a later loop resumes where the first stopped. Once
+ * the buffer is full and no loop is running, further data messages are dropped (and counted in
+ * {@link WebSocket.droppedMessages}) so that pings and the close handshake are still answered with
+ * bounded memory. To stop the connection, call `close()`.
+ *
+ * Writing: `send` resolves when the data is handed to the socket and waits for drain when the
+ * socket's buffer is full; frames sent in the same tick go out in one write. `sink(source)` sends
+ * every item of `source`, awaiting backpressure, and closes with 1000 when `source` ends (with 1011
+ * if it throws).
+ */
+export class WebSocket implements AsyncIterable<Message> {
+  /** The side of this endpoint. */
+  readonly role: 'client' | 'server'
+  /** The subprotocol agreed in the handshake ('' for none). */
+  readonly protocol: string
+  /** The extensions agreed in the handshake. */
+  readonly extensions: readonly ExtensionOffer[]
+  /** The opening request (server side only). */
+  readonly request: RequestInfo | undefined
+  /** A promise of how the connection ended; it never rejects. */
+  readonly closed: Promise<CloseInfo>
+  /** Data messages dropped because nobody was reading and the buffer was full (see the class doc). */
+  droppedMessages = 0
+
+  readonly #transport: Transport
+  readonly #decoder: FrameDecoder
+  readonly #assembler: MessageAssembler
+  readonly #mask: boolean
+  readonly #fragmentSize: number
+  readonly #closeTimeout: number
+  readonly #stallTimeout: number
+  readonly #keepAlive: ((ws: WebSocket) => unknown) | undefined
+  readonly #highWaterMark: number
+  readonly #highWaterMarkBytes: number
+
+  #state: ReadyState = 'open'
+  #queue: Message[] = []
+  #queueHead = 0
+  #queueBytes = 0
+  #waiters: Waiter[] = []
+  #readers = 0
+  #everRead = false
+  #paused = false
+  #closeSent: { code: number; reason: string; byApplication: boolean } | undefined = undefined
+  #closeReceived: { code: number; reason: string } | undefined = undefined
+  #failure: unknown = undefined
+  #end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
+  #resolveClosed!: (info: CloseInfo) => void
+  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  #stallTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  #lastActivity = 0
+  #keepAliveSent = false
+  #pings: PendingPing[] = []
+
+  /** Creates a connection over an open transport once the opening handshake is done. */
+  constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}) {
+    this.role = init.role
+    this.protocol = init.protocol ?? ''
+    this.extensions = init.extensions ?? []
+    this.request = init.request
+    this.#transport = transport
+    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
+    this.#decoder = new FrameDecoder({ role: init.role, maxFrameSize: options.maxFrameSize ?? maxMessageSize })
+    this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
+    this.#mask = init.role === 'client'
+    this.#fragmentSize = options.fragmentSize ?? Infinity
+    this.#closeTimeout = options.closeTimeout ?? 5000
+    this.#stallTimeout = options.stallTimeout ?? 0
+    this.#keepAlive = options.keepAlive
+    this.#highWaterMark = options.highWaterMark ?? 16
+    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
+    this.closed = new Promise((resolve) => {
+      this.#resolveClosed = resolve
+    })
+    transport.attach({
+      onData: (chunk) => this.#receive(chunk),
+      onEnd: () => this.#onEnd(),
+      onClose: (error) => this.#onClose(error),
+    })
+    if (this.#stallTimeout > 0) {
+      this.#lastActivity = Date.now()
+      this.#armStallTimer(this.#stallTimeout / 2)
+    }
+    if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
+  }
+
+  /** The connection's state: 'open', 'closing' (a close frame was sent or received) or 'closed'. */
+  get readyState(): ReadyState {
+    return this.#state
+  }
+
+  /** Bytes handed to `send` and not yet written to the socket, in bytes. */
+  get bufferedAmount(): number {
+    return this.#transport.bufferedAmount
+  }
+
+  /** The messages, for the it-stream-types duplex shape `{ source, sink }`. */
+  get source(): AsyncIterable<Message> {
+    return this
+  }
+
+  /** Sends each item of `source` (awaiting backpressure); closes with 1000 when it ends, 1011 if it throws. */
+  readonly sink = async (source: AsyncIterable<Outgoing> | Iterable<Outgoing>): Promise<void> => {
+    try {
+      for await (const data of source) await this.send(data)
+    } catch (error) {
+      if (this.#state === 'open') void this.close(CloseCode.INTERNAL_ERROR)
+      throw error
+    }
+    await this.close(CloseCode.NORMAL)
+  }
+
+  /**
+   * Sends a message: a string as text, bytes as binary, a {@link Message} as its type. Resolves
+   * when the data is handed to the socket (waiting for drain if the socket's buffer is full);
+   * rejects with a {@link ConnectionClosedError} if the connection is closing or closed.
+   */
+  send(data: Outgoing): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot send'))
+    const message = toMessage(data)
+    const chunks: Uint8Array[] = []
+    const options = { mask: this.#mask }
+    if (message.data.length <= this.#fragmentSize) {
+      encodeFrame({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: message.type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload: message.data }, options, chunks)
+    } else {
+      for (const frame of fragmentMessage(message, this.#fragmentSize)) encodeFrame(frame, options, chunks)
+    }
+    if (this.#transport.write(chunks)) return RESOLVED
+    return this.#transport.whenDrained().catch(() => {
+      throw this.#closedError('the connection closed before the data could be sent')
+    })
+  }
+
+  /**
+   * Sends a ping and resolves with the round-trip time in milliseconds when its pong arrives;
+   * rejects if the connection closes first. `payload` (at most 125 bytes) defaults to a counter.
+   */
+  ping(payload?: string | Uint8Array): Promise<number> {
+    if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot ping'))
+    const data = payload === undefined ? new TextEncoder().encode(`wsflow-${++pingCounter}`) : toMessage(payload).data
+    if (data.length > 125) return Promise.reject(new InvalidArgumentError('a ping payload is at most 125 bytes'))
+    return new Promise((resolve, reject) => {
+      this.#pings.push({ key: keyOf(data), start: performance.now(), resolve, reject })
+      this.#sendFrame(Opcode.PING, data)
+    })
+  }
+
+  /** Sends a pong (unsolicited pongs serve as a one-way heartbeat, RFC 6455 §5.5.3). */
+  pong(payload: string | Uint8Array = new Uint8Array(0)): void {
+    if (this.#state !== 'open') throw this.#closedError('cannot pong')
+    const data = toMessage(payload).data
+    if (data.length > 125) throw new InvalidArgumentError('a pong payload is at most 125 bytes')
+    this.#sendFrame(Opcode.PONG, data)
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with `code` (default 1000) and `reason` (at most
+   * 123 bytes of UTF-8), and resolves with how the connection ended. A connection that is already
+   * closing just waits. Throws {@link InvalidArgumentError} for a code that may not be sent.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): Promise<CloseInfo> {
+    if (this.#state === 'open') {
+      const payload = buildClosePayload(code, reason) // validates before anything is sent
+      this.#sendClose(code, reason, payload, true)
+    }
+    return this.closed
+  }
+
+  /** Closes the TCP connection at once, without a closing handshake (the close code is 1006). */
+  terminate(): void {
+    this.#transport.destroy()
+  }
+
+  /** Returns an iterator over the messages (see the class doc for what leaving early means). */
+  [Symbol.asyncIterator](): AsyncIterator<Message, undefined> & AsyncIterable<Message> {
+    this.#readers++
+    this.#everRead = true
+    let done = false
+    const finish = (): void => {
+      if (done) return
+      done = true
+      this.#readers--
+    }
+    const iterator: AsyncIterator<Message, undefined> & AsyncIterable<Message> = {
+      next: () => {
+        if (done) return Promise.resolve({ value: undefined, done: true })
+        const result = this.#next()
+        if (result !== undefined) return result
+        return new Promise<IteratorResult<Message, undefined>>((resolve, reject) => this.#waiters.push({ resolve, reject })).then(
+          (r) => {
+            if (r.done) finish()
+            return r
+          },
+          (error: unknown) => {
+            finish()
+            throw error
+          },
+        )
+      },
+      return: () => {
+        finish()
+        return Promise.resolve({ value: undefined, done: true })
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    }
+    return iterator
+  }
+
+  /** Message payloads as bytes, for `stream.pipeline` into files and stdout. */
+  async *bytes(): AsyncGenerator<Uint8Array, void, undefined> {
+    for await (const message of this) yield message.data
+  }
+
+  /** The next result if one is ready now: a buffered message, or the end. */
+  #next(): Promise<IteratorResult<Message, undefined>> | undefined {
+    if (this.#queueHead < this.#queue.length) {
+      const message = this.#queue[this.#queueHead]!
+      this.#queue[this.#queueHead++] = undefined as unknown as Message
+      this.#queueBytes -= message.data.length
+      if (this.#queueHead === this.#queue.length) {
+        this.#queue = []
+        this.#queueHead = 0
+      }
+      if (this.#paused && this.#belowLowWaterMark()) {
+        this.#paused = false
+        this.#transport.resume()
+      }
+      return Promise.resolve({ value: message, done: false })
+    }
+    const end = this.#end
+    if (end === undefined) return undefined
+    return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
+  }
+
+  #belowLowWaterMark(): boolean {
+    const count = this.#queue.length - this.#queueHead
+    return count <= this.#highWaterMark >> 1 && this.#queueBytes <= this.#highWaterMarkBytes >> 1
+  }
+
+  #deliver(message: Message): void {
+    const waiter = this.#waiters.shift()
+    if (waiter !== undefined) {
+      waiter.resolve({ value: message, done: false })
+      return
+    }
+    const count = this.#queue.length - this.#queueHead
+    const full = count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes
+    if (full && this.#everRead && this.#readers === 0) {
+      this.droppedMessages++
+      return
+    }
+    this.#queue.push(message)
+    this.#queueBytes += message.data.length
+    if (!this.#paused && (full || count + 1 >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes)) {
+      this.#paused = true
+      this.#transport.pause()
+    }
+  }
+
+  #receive(chunk: Uint8Array): void {
+    if (this.#stallTimeout > 0) {
+      this.#lastActivity = Date.now()
+      this.#keepAliveSent = false
+    }
+    if (this.#closeReceived !== undefined || this.#failure !== undefined || this.#state === 'closed') return
+    const decoder = this.#decoder
+    decoder.push(chunk)
+    try {
+      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+        if (frame.opcode >= 0x8) {
+          this.#onControlFrame(frame)
+          if (this.#closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
+        } else {
+          const message = this.#assembler.push(frame)
+          if (message !== undefined) this.#deliver(message)
+        }
+      }
+    } catch (error) {
+      this.#fail(error)
+    }
+  }
+
+  #onControlFrame(frame: Frame): void {
+    switch (frame.opcode) {
+      case Opcode.PING:
+        // RFC 6455 §5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+        // response, with identical application data, unless it already received a Close frame.
+        if (this.#state === 'open') this.#sendFrame(Opcode.PONG, frame.payload)
+        return
+      case Opcode.PONG: {
+        const key = keyOf(frame.payload)
+        const index = this.#pings.findIndex((p) => p.key === key)
+        if (index < 0) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
+        // A pong answers its ping and every ping sent before it.
+        const answered = this.#pings.splice(0, index + 1)
+        const now = performance.now()
+        for (const p of answered) p.resolve(now - p.start)
+        return
+      }
+      case Opcode.CLOSE: {
+        const { code, reason } = parseClosePayload(frame.payload) // throws for an invalid payload
+        this.#closeReceived = { code, reason }
+        if (this.#closeSent === undefined) {
+          // RFC 6455 §5.5.1: if an endpoint receives a Close frame and did not previously send a
+          // Close frame, the endpoint MUST send a Close frame in response (echoing the code).
+          this.#sendClose(code, '', code === CloseCode.NO_STATUS_RECEIVED ? new Uint8Array(0) : buildClosePayload(code), false)
+        }
+        this.#afterCloseHandshake()
+        return
+      }
+    }
+  }
+
+  #sendFrame(opcode: Opcode, payload: Uint8Array): void {
+    this.#transport.write(encodeFrame({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode, payload }, { mask: this.#mask }))
+  }
+
+  #sendClose(code: number, reason: string, payload: Uint8Array, byApplication: boolean): void {
+    this.#closeSent = { code, reason, byApplication }
+    this.#state = 'closing'
+    this.#sendFrame(Opcode.CLOSE, payload)
+    this.#closeTimer ??= setTimeout(() => this.#transport.destroy(), this.#closeTimeout)
+  }
+
+  #afterCloseHandshake(): void {
+    // RFC 6455 §7.1.1: the server SHOULD close the TCP connection first; the client waits for it
+    // (the close timer ends it if the server does not).
+    if (this.role === 'server') this.#transport.end()
+  }
+
+  /** RFC 6455 §7.1.7: fail the WebSocket connection with the error's close code. */
+  #fail(error: unknown): void {
+    if (this.#failure !== undefined) return
+    this.#failure = error
+    const code = error instanceof ProtocolError ? error.closeCode : CloseCode.INTERNAL_ERROR
+    if (this.#state === 'open') this.#sendClose(code, REASONS[code] ?? '', buildClosePayload(code, REASONS[code] ?? ''), false)
+    this.#transport.end()
+  }
+
+  #onEnd(): void {
+    // The peer half-closed. A client whose close handshake is done answers with its own FIN.
+    if (this.#closeReceived !== undefined || this.#failure !== undefined) this.#transport.end()
+    else this.#transport.destroy()
+  }
+
+  #onClose(error: unknown): void {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    clearTimeout(this.#closeTimer)
+    clearTimeout(this.#stallTimer)
+    const received = this.#closeReceived
+    const sent = this.#closeSent
+    const wasClean = received !== undefined && sent !== undefined && this.#failure === undefined
+    const info: CloseInfo = received !== undefined && sent !== undefined
+      ? { code: received.code, reason: received.reason, wasClean }
+      : { code: CloseCode.ABNORMAL_CLOSURE, reason: '', wasClean: false }
+    let endError: Error | undefined
+    if (this.#failure instanceof StallError) {
+      endError = this.#failure
+    } else if (this.#failure !== undefined) {
+      const code = sent?.code ?? CloseCode.ABNORMAL_CLOSURE
+      endError = new ConnectionClosedError(code, info.reason, wasClean, { cause: this.#failure })
+    } else if (!wasClean) {
+      endError = new ConnectionClosedError(info.code, info.reason, false, error === undefined ? undefined : { cause: error })
+    } else if (!OK_CLOSE_CODES.has(info.code) && !sent!.byApplication) {
+      endError = new ConnectionClosedError(info.code, info.reason, true)
+    }
+    this.#end = { info, error: endError }
+    const pings = this.#pings
+    this.#pings = []
+    for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const w of waiters) {
+      if (endError === undefined) w.resolve({ value: undefined, done: true })
+      else w.reject(endError)
+    }
+    this.#resolveClosed(info)
+  }
+
+  #closedError(what: string): ConnectionClosedError {
+    const info = this.#end?.info
+    return new ConnectionClosedError(info?.code ?? this.#closeSent?.code ?? CloseCode.ABNORMAL_CLOSURE, `${what}: the connection is ${this.#state}`, info?.wasClean ?? false)
+  }
+
+  #armStallTimer(delay: number): void {
+    const timer = setTimeout(() => this.#checkStall(), delay)
+    timer.unref?.()
+    this.#stallTimer = timer
+  }
+
+  #checkStall(): void {
+    if (this.#state === 'closed') return
+    const silent = Date.now() - this.#lastActivity
+    const timeout = this.#stallTimeout
+    if (silent >= timeout) {
+      this.#failure = new StallError(timeout)
+      this.#transport.destroy()
+      return
+    }
+    if (silent >= timeout / 2 && !this.#keepAliveSent && this.#state === 'open') {
+      this.#keepAliveSent = true
+      try {
+        const result = this.#keepAlive === undefined ? this.ping() : this.#keepAlive(this)
+        if (result instanceof Promise) result.catch(() => undefined)
+      } catch {
+        // a failing keep-alive is not fatal by itself; silence still ends in a StallError
+      }
+    }
+    const next = silent >= timeout / 2 ? timeout - silent : timeout / 2 - silent
+    this.#armStallTimer(Math.max(1, next))
+  }
+}
+
+function keyOf(data: Uint8Array): string {
+  let key = ''
+  for (let i = 0; i < data.length; i++) key += String.fromCharCode(data[i]!)
+  return key
+}

@@ -1,0 +1,143 @@
+/**
+ * The byte transport of a connection over a Node.js socket (TCP, TLS or Unix), with writes issued
+ * in the same tick coalesced into one socket write.
+ * @module
+ */
+import type { Socket } from 'node:net'
+import type { Transport, TransportHandlers } from '../connection.ts'
+
+// Small chunks written in one tick are copied into one buffer up to this size (one write, one
+// syscall); larger chunks are written as they are, corked together (writev).
+const JOIN_LIMIT = 64 * 1024
+
+/** Socket high-water mark above which `write` asks the caller to wait for drain, in bytes. */
+export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024
+
+/**
+ * Adapts a `net.Socket` (or `tls.TLSSocket`) to the connection's {@link Transport}: writes are
+ * queued and flushed once per tick (`process.nextTick`), so the many small frames a `for await`
+ * loop sends while handling one socket chunk go out as one write.
+ */
+export class SocketTransport implements Transport {
+  readonly #socket: Socket
+  readonly #highWaterMark: number
+  #pending: Uint8Array[] = []
+  #pendingBytes = 0
+  #scheduled = false
+  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = []
+  #closed = false
+  #closeError: unknown = undefined
+
+  /** Wraps `socket`; `highWaterMark` is in bytes. */
+  constructor(socket: Socket, highWaterMark = DEFAULT_WRITE_HIGH_WATER_MARK) {
+    this.#socket = socket
+    this.#highWaterMark = highWaterMark
+    socket.setNoDelay(true)
+  }
+
+  /** The socket underneath. */
+  get socket(): Socket {
+    return this.#socket
+  }
+
+  /** Bytes queued here and in the socket, not yet handed to the kernel, in bytes. */
+  get bufferedAmount(): number {
+    return this.#pendingBytes + this.#socket.writableLength
+  }
+
+  /** Starts delivering socket events to `handlers`. */
+  attach(handlers: TransportHandlers): void {
+    const socket = this.#socket
+    socket.on('data', handlers.onData)
+    socket.on('end', handlers.onEnd)
+    socket.on('error', (error: unknown) => {
+      this.#closeError ??= error
+    })
+    socket.on('drain', () => this.#onDrain())
+    socket.once('close', () => {
+      this.#closed = true
+      this.#scheduled = false
+      this.#pending = []
+      this.#pendingBytes = 0
+      const waiters = this.#drainWaiters
+      this.#drainWaiters = []
+      for (const w of waiters) w.reject(this.#closeError ?? new Error('the socket closed'))
+      handlers.onClose(this.#closeError)
+    })
+  }
+
+  /** Queues chunks for this tick's write; returns false when the caller should wait for drain. */
+  write(chunks: readonly Uint8Array[]): boolean {
+    if (this.#closed) return false
+    for (const chunk of chunks) {
+      this.#pending.push(chunk)
+      this.#pendingBytes += chunk.length
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      process.nextTick(this.#flush)
+    }
+    return this.bufferedAmount < this.#highWaterMark
+  }
+
+  /** Resolves when buffered data has fallen below the high-water mark; rejects if the socket closes first. */
+  whenDrained(): Promise<void> {
+    if (this.bufferedAmount < this.#highWaterMark) return Promise.resolve()
+    if (this.#closed) return Promise.reject(this.#closeError ?? new Error('the socket closed'))
+    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }))
+  }
+
+  /** Stops reading from the socket (TCP then pushes back on the peer). */
+  pause(): void {
+    this.#socket.pause()
+  }
+
+  /** Resumes reading from the socket. */
+  resume(): void {
+    this.#socket.resume()
+  }
+
+  /** Flushes what is queued, then half-closes the socket (sends FIN). */
+  end(): void {
+    this.#flush()
+    if (!this.#socket.destroyed) this.#socket.end()
+  }
+
+  /** Closes the socket at once, dropping anything unsent. */
+  destroy(): void {
+    this.#socket.destroy()
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false
+    const pending = this.#pending
+    if (pending.length === 0 || this.#closed || this.#socket.destroyed) return
+    const bytes = this.#pendingBytes
+    this.#pending = []
+    this.#pendingBytes = 0
+    const socket = this.#socket
+    if (pending.length === 1) {
+      socket.write(pending[0]!)
+    } else if (bytes <= JOIN_LIMIT) {
+      const joined = Buffer.allocUnsafe(bytes)
+      let offset = 0
+      for (const chunk of pending) {
+        joined.set(chunk, offset)
+        offset += chunk.length
+      }
+      socket.write(joined)
+    } else {
+      socket.cork()
+      for (const chunk of pending) socket.write(chunk)
+      socket.uncork()
+    }
+    if (this.bufferedAmount < this.#highWaterMark) this.#onDrain()
+  }
+
+  #onDrain(): void {
+    if (this.#drainWaiters.length === 0 || this.bufferedAmount >= this.#highWaterMark) return
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = []
+    for (const w of waiters) w.resolve()
+  }
+}

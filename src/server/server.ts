@@ -1,0 +1,364 @@
+/**
+ * The server: HTTP upgrade, TLS, routing, origin and verify hooks, subprotocols, limits, and a
+ * shutdown that says goodbye (1001) to every client. Standalone, attached to an existing
+ * `http`/`https` server, or `noServer` for frameworks (`handleUpgrade`).
+ * @module
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
+import type { SecureContextOptions, TlsOptions } from 'node:tls'
+import { WebSocket, type ConnectionOptions, type RequestInfo } from '../connection.ts'
+import { CloseCode, ConnectionClosedError, HandshakeError, StallError, isWebSocketError } from '../core/errors.ts'
+import { computeAccept } from '../core/handshake/accept.ts'
+import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest } from '../core/handshake/server.ts'
+import { nodeSha1 } from '../node/crypto.ts'
+import { toRequestHead, toRequestInfo } from '../node/request.ts'
+import { SocketTransport } from '../node/transport.ts'
+
+/** A refusal from a {@link ServerOptions.verify} hook: the HTTP status, headers and message to answer with. */
+export interface VerifyRefusal {
+  /** The HTTP status (default 401). */
+  status?: number | undefined
+  /** Headers to send with it, e.g. `www-authenticate`. */
+  headers?: Record<string, string> | undefined
+  /** The plain-text body (default: the status's meaning). */
+  message?: string | undefined
+}
+
+/** Handles one connection; when it returns, the connection is closed (1000) if still open. */
+export type ConnectionHandler = (ws: WebSocket) => unknown
+
+/** Options of {@link serve}: where to listen, whom to accept, and limits. Sizes in bytes, durations in ms. */
+export interface ServerOptions extends ConnectionOptions {
+  /** Port to listen on (0 picks a free one; see {@link Server.port}). */
+  port?: number | undefined
+  /** Address to listen on (default: Node's, all interfaces; use '127.0.0.1' for loopback only). */
+  host?: string | undefined
+  /** A Unix socket path to listen on instead of a port. */
+  socketPath?: string | undefined
+  /** Accept upgrades only on this path (or these paths), compared without the query string. */
+  path?: string | readonly string[] | undefined
+  /** Attach to this existing `http`/`https` server instead of creating one. */
+  server?: HttpServer | HttpsServer | undefined
+  /** Create no HTTP server: the application calls {@link Server.handleUpgrade}. */
+  noServer?: boolean | undefined
+  /** TLS key (PEM) for a `wss://` server; with `cert`. */
+  key?: SecureContextOptions['key'] | undefined
+  /** TLS certificate chain (PEM) for a `wss://` server; with `key`. */
+  cert?: SecureContextOptions['cert'] | undefined
+  /** More TLS options (ca, passphrase, requestCert...), passed to `https.createServer`. */
+  tls?: TlsOptions | undefined
+  /**
+   * Subprotocols this server speaks, in its order of preference, or a function choosing one of
+   * those the client offered (return `undefined` for none). Without it no subprotocol is selected.
+   */
+  protocols?: readonly string[] | ((offered: readonly string[], request: RequestInfo) => string | undefined) | undefined
+  /** Origins allowed (exact `Origin` values, e.g. `https://example.org`); others get 403. Requests without Origin pass. */
+  origins?: readonly string[] | undefined
+  /**
+   * Decides, before the upgrade, whether to accept a request: return true (or nothing) to accept,
+   * false to refuse with 401, or a {@link VerifyRefusal} with a status and headers. May be async.
+   */
+  verify?: ((request: RequestInfo) => boolean | undefined | void | VerifyRefusal | Promise<boolean | undefined | void | VerifyRefusal>) | undefined
+  /** Most open connections (and handshakes under way); more get 503 (default 10,000). */
+  maxConnections?: number | undefined
+  /** Time allowed for the whole opening handshake, against slow clients (default 10,000 ms). */
+  handshakeTimeout?: number | undefined
+  /** Largest request head accepted (default 16 KiB); a larger one gets 431. Standalone servers only. */
+  maxHeaderSize?: number | undefined
+  /** Called with the error of one connection (its handler threw, a protocol error, a stall...). */
+  onError?: ((error: unknown, ws: WebSocket | undefined) => void) | undefined
+}
+
+/** Options of {@link Server.close}. */
+export interface ServerCloseOptions {
+  /** Close code sent to every client (default 1001, going away). */
+  code?: number | undefined
+  /** Close reason sent to every client (default "server shutting down"). */
+  reason?: string | undefined
+  /** How long to wait for clients to finish the closing handshake before cutting them off (default 5000 ms). */
+  timeout?: number | undefined
+}
+
+const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
+const DEFAULT_MAX_CONNECTIONS = 10_000
+const DEFAULT_MAX_HEADER_SIZE = 16 * 1024
+
+/** By default, errors that are part of network life are quiet; others (bugs in handlers) are printed. */
+function defaultOnError(error: unknown): void {
+  if (error instanceof ConnectionClosedError || error instanceof StallError) return
+  if (isWebSocketError(error) && 'closeCode' in error) return
+  console.error('wsflow: a connection handler failed:', error)
+}
+
+/**
+ * A WebSocket server. With a handler, each connection is handled concurrently; without one, the
+ * server is an async iterable of connections (`for await (const ws of server)`). An error of one
+ * connection goes to `onError` and never into the server or the process.
+ */
+export class Server implements AsyncIterable<WebSocket> {
+  /** The HTTP(S) server underneath (undefined with `noServer`). */
+  readonly httpServer: HttpServer | HttpsServer | undefined
+  readonly #options: ServerOptions
+  readonly #handler: ConnectionHandler | undefined
+  readonly #ownsServer: boolean
+  readonly #clients = new Set<WebSocket>()
+  readonly #onError: (error: unknown, ws: WebSocket | undefined) => void
+  readonly #paths: readonly string[] | undefined
+  #handshakes = 0
+  #closing = false
+  #accepted: WebSocket[] = []
+  #acceptWaiters: ((result: IteratorResult<WebSocket, undefined>) => void)[] = []
+  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (!this.#matchesPath(request) && this.httpServer !== undefined && this.httpServer.listenerCount('upgrade') > 1) return
+    this.handleUpgrade(request, socket, head)
+  }
+
+  /** Creates a server; {@link serve} also starts listening. */
+  constructor(options: ServerOptions = {}, handler?: ConnectionHandler) {
+    this.#options = options
+    this.#handler = handler
+    this.#onError = options.onError ?? defaultOnError
+    this.#paths = options.path === undefined ? undefined : typeof options.path === 'string' ? [options.path] : options.path
+    if (options.noServer === true) {
+      this.httpServer = undefined
+      this.#ownsServer = false
+    } else if (options.server !== undefined) {
+      this.httpServer = options.server
+      this.#ownsServer = false
+      options.server.on('upgrade', this.#onUpgrade)
+    } else {
+      const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
+      const httpOptions = {
+        maxHeaderSize: options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE,
+        headersTimeout: timeout,
+        requestTimeout: timeout,
+        connectionsCheckingInterval: Math.max(100, Math.min(timeout / 4, 30_000)),
+      }
+      const answer = (_request: IncomingMessage, response: ServerResponse): void => {
+        // A plain HTTP request to a WebSocket server: RFC 9110 §15.5.22, 426 with Upgrade.
+        response.writeHead(426, { 'content-type': 'text/plain; charset=utf-8', upgrade: 'websocket', connection: 'close' })
+        response.end('this is a WebSocket server: upgrade required\n')
+      }
+      this.httpServer = options.key !== undefined || options.tls !== undefined
+        ? createHttpsServer({ ...options.tls, key: options.key ?? options.tls?.key, cert: options.cert ?? options.tls?.cert, ...httpOptions }, answer)
+        : createHttpServer(httpOptions, answer)
+      this.#ownsServer = true
+      this.httpServer.on('upgrade', this.#onUpgrade)
+      this.httpServer.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+        // Malformed HTTP, a head over maxHeaderSize, a timeout: answer if we still can.
+        if (!socket.writable) {
+          socket.destroy()
+          return
+        }
+        const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
+        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+      })
+    }
+  }
+
+  /** The open connections. */
+  get clients(): ReadonlySet<WebSocket> {
+    return this.#clients
+  }
+
+  /** The address listened on (see `net.Server#address`). */
+  get address(): AddressInfo | string | null {
+    return this.httpServer?.address() ?? null
+  }
+
+  /** The port listened on (useful with `port: 0`); 0 when not listening on a port. */
+  get port(): number {
+    const address = this.address
+    return typeof address === 'object' && address !== null ? address.port : 0
+  }
+
+  /** The `ws://` (or `wss://`) URL of this server on the address it listens on. */
+  get url(): string {
+    const address = this.address
+    const scheme = this.httpServer !== undefined && 'setSecureContext' in this.httpServer ? 'wss' : 'ws'
+    if (typeof address === 'string') return `${scheme}+unix://${address}`
+    if (address === null) return ''
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+    return `${scheme}://${host}:${address.port}${this.#paths?.[0] ?? ''}`
+  }
+
+  /** Starts listening (standalone servers); resolves once listening. */
+  listen(): Promise<this> {
+    const server = this.httpServer
+    const options = this.#options
+    if (!this.#ownsServer || server === undefined) return Promise.resolve(this)
+    return new Promise((resolve, reject) => {
+      server.once('error', reject)
+      const done = (): void => {
+        server.off('error', reject)
+        resolve(this)
+      }
+      if (options.socketPath !== undefined) server.listen(options.socketPath, done)
+      else server.listen(options.port ?? 0, options.host, done)
+    })
+  }
+
+  /**
+   * Completes (or refuses) an opening handshake on a socket taken over from an HTTP server's
+   * `upgrade` event: for frameworks and `noServer` setups.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): void {
+    socket.on('error', () => undefined) // errors before the upgrade concern this socket only
+    if (this.#closing) return refuse(socket, new HandshakeError('the server is shutting down', 503))
+    if (!this.#matchesPath(request)) return refuse(socket, new HandshakeError(`no WebSocket endpoint at ${request.url ?? '/'}`, 404))
+    if (this.#clients.size + this.#handshakes >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
+      return refuse(socket, new HandshakeError('too many connections', 503, { 'retry-after': '1' }))
+    }
+    this.#handshakes++
+    const timeout = this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
+    let settled = false
+    const timer = setTimeout(() => {
+      settled = true
+      this.#handshakes--
+      refuse(socket, new HandshakeError('handshake timed out', 408))
+    }, timeout)
+    const finish = (): boolean => {
+      if (settled) return false
+      settled = true
+      clearTimeout(timer)
+      this.#handshakes--
+      return true
+    }
+    this.#upgrade(request, socket, head).then(
+      (ws) => {
+        if (!finish()) return ws?.terminate()
+        if (ws !== undefined) this.#accept(ws)
+      },
+      (error: unknown) => {
+        if (!finish()) return
+        refuse(socket, error instanceof HandshakeError ? error : new HandshakeError('internal error', 500))
+        if (!(error instanceof HandshakeError)) this.#onError(error, undefined)
+      },
+    )
+  }
+
+  async #upgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<WebSocket | undefined> {
+    const options = this.#options
+    const requestHead = toRequestHead(request)
+    const handshake = validateRequest(requestHead)
+    const info = toRequestInfo(request, handshake.headers)
+    // RFC 6455 §10.2: servers MAY refuse requests from origins they do not trust, with 403.
+    if (options.origins !== undefined && handshake.origin !== undefined && !options.origins.includes(handshake.origin)) {
+      throw new HandshakeError(`origin ${handshake.origin} not allowed`, 403)
+    }
+    if (options.verify !== undefined) {
+      const verdict = await options.verify(info)
+      if (verdict === false) throw new HandshakeError('unauthorized', 401)
+      if (typeof verdict === 'object' && verdict !== null) {
+        throw new HandshakeError(verdict.message ?? 'refused', verdict.status ?? 401, verdict.headers ?? {})
+      }
+    }
+    let protocol: string | undefined
+    const select = options.protocols
+    if (select !== undefined && handshake.protocols.length > 0) {
+      protocol = selectSubprotocol(handshake.protocols, typeof select === 'function' ? (offered) => select(offered, info) : select)
+    }
+    if (socket.destroyed || !socket.writable) return undefined
+    const accept = computeAccept(handshake.key, nodeSha1)
+    socket.write(buildResponse({ accept, protocol }), 'latin1')
+    const tcp = socket as Socket
+    tcp.setTimeout(0)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head }, options)
+  }
+
+  #matchesPath(request: IncomingMessage): boolean {
+    if (this.#paths === undefined) return true
+    const url = request.url ?? '/'
+    const query = url.indexOf('?')
+    return this.#paths.includes(query < 0 ? url : url.slice(0, query))
+  }
+
+  #accept(ws: WebSocket): void {
+    this.#clients.add(ws)
+    void ws.closed.then(() => this.#clients.delete(ws))
+    const handler = this.#handler
+    if (handler === undefined) {
+      const waiter = this.#acceptWaiters.shift()
+      if (waiter !== undefined) waiter({ value: ws, done: false })
+      else this.#accepted.push(ws)
+      return
+    }
+    void (async () => {
+      try {
+        await handler(ws)
+        if (ws.readyState === 'open') await ws.close(CloseCode.NORMAL)
+      } catch (error) {
+        if (ws.readyState === 'open') void ws.close(CloseCode.INTERNAL_ERROR)
+        try {
+          this.#onError(error, ws)
+        } catch {
+          // an onError hook that throws must not take the server down either
+        }
+      }
+    })()
+  }
+
+  /** Iterates over accepted connections (servers without a handler); ends when the server closes. */
+  [Symbol.asyncIterator](): AsyncIterator<WebSocket, undefined> {
+    return {
+      next: () => {
+        const ws = this.#accepted.shift()
+        if (ws !== undefined) return Promise.resolve({ value: ws, done: false })
+        if (this.#closing) return Promise.resolve({ value: undefined, done: true })
+        return new Promise((resolve) => this.#acceptWaiters.push(resolve))
+      },
+      return: () => Promise.resolve({ value: undefined, done: true }),
+    }
+  }
+
+  /**
+   * Stops accepting, sends a close frame (1001 by default) to every client, waits for them up to
+   * `timeout`, cuts off the rest, and closes the HTTP server if this server created it.
+   */
+  async close(options: ServerCloseOptions = {}): Promise<void> {
+    if (this.#closing) return
+    this.#closing = true
+    const server = this.httpServer
+    const serverClosed = this.#ownsServer && server !== undefined
+      ? new Promise<void>((resolve) => server.close(() => resolve()))
+      : Promise.resolve()
+    if (!this.#ownsServer) server?.off('upgrade', this.#onUpgrade)
+    for (const waiter of this.#acceptWaiters.splice(0)) waiter({ value: undefined, done: true })
+    const clients = [...this.#clients, ...this.#accepted.splice(0)]
+    const code = options.code ?? CloseCode.GOING_AWAY
+    const reason = options.reason ?? 'server shutting down'
+    for (const ws of clients) if (ws.readyState === 'open') void ws.close(code, reason)
+    const all = Promise.all(clients.map((ws) => ws.closed))
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, options.timeout ?? 5000)
+    })
+    await Promise.race([all, deadline])
+    clearTimeout(timer)
+    for (const ws of clients) if (ws.readyState !== 'closed') ws.terminate()
+    if (this.#ownsServer && server !== undefined) server.closeAllConnections()
+    await serverClosed
+  }
+}
+
+function refuse(socket: Duplex, error: HandshakeError): void {
+  if (socket.writable && !socket.destroyed) socket.end(buildErrorResponse(error), 'latin1')
+  setTimeout(() => socket.destroy(), 1000).unref()
+}
+
+/**
+ * Starts a WebSocket server and resolves once it is listening. With a handler, each connection is
+ * handled concurrently; without one, iterate the server for connections.
+ *
+ * ```ts
+ * const server = await serve({ port: 8080, path: '/echo' }, async (ws) => {
+ *   for await (const message of ws) await ws.send(message)
+ * })
+ * ```
+ */
+export function serve(options: ServerOptions = {}, handler?: ConnectionHandler): Promise<Server> {
+  return new Server(options, handler).listen()
+}
