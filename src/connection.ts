@@ -14,6 +14,7 @@ import type { Frame } from './core/frame.ts'
 import { fragmentMessage } from './core/fragmenter.ts'
 import { toMessage, type Message, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
+import { MessageStream, type MessageStreamController } from './message-stream.ts'
 
 /** Handlers a {@link Transport} calls with socket events. */
 export interface TransportHandlers {
@@ -85,8 +86,19 @@ export interface ConnectionOptions {
    * {@link StallError}. 0 (the default) turns it off.
    */
   stallTimeout?: number | undefined
+  /**
+   * Closes the connection (1001, "idle timeout") after this many milliseconds without a data
+   * message either way; 0 (the default) turns it off. Pings do not count as activity.
+   */
+  idleTimeout?: number | undefined
   /** Replaces the keep-alive ping, e.g. with an application message for peers that ignore pings. */
   keepAlive?: ((ws: WebSocket) => unknown) | undefined
+  /**
+   * Streaming mode: messages arrive as streams of chunks ({@link WebSocket.streams}), so that a
+   * message never has to fit in memory; `maxMessageSize` then defaults to no limit. Plain
+   * iteration still works and collects each message.
+   */
+  streaming?: boolean | undefined
   /** Messages buffered for a consumer that is not reading before the socket stops being read (default 16). */
   highWaterMark?: number | undefined
   /** Bytes of buffered messages before the socket stops being read (default 1 MiB). */
@@ -121,7 +133,7 @@ const REASONS: Record<number, string> = {
 }
 
 interface Waiter {
-  resolve: (result: IteratorResult<Message, undefined>) => void
+  resolve: (result: IteratorResult<Message | MessageStream, undefined>) => void
   reject: (error: unknown) => void
 }
 
@@ -174,15 +186,21 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly #fragmentSize: number
   readonly #closeTimeout: number
   readonly #stallTimeout: number
+  readonly #idleTimeout: number
   readonly #keepAlive: ((ws: WebSocket) => unknown) | undefined
   readonly #highWaterMark: number
   readonly #highWaterMarkBytes: number
+  readonly #streaming: boolean
+  readonly #maxMessageSize: number
 
   #state: ReadyState = 'open'
-  #queue: Message[] = []
+  #queue: (Message | MessageStream)[] = []
   #queueHead = 0
   #queueBytes = 0
   #waiters: Waiter[] = []
+  #inbound: MessageStreamController | undefined = undefined
+  #taken: MessageStreamController | undefined = undefined
+  readonly #controllers = new Map<MessageStream, MessageStreamController>()
   #readers = 0
   #everRead = false
   #paused = false
@@ -192,8 +210,9 @@ export class WebSocket implements AsyncIterable<Message> {
   #end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
   #resolveClosed!: (info: CloseInfo) => void
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  #stallTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined
   #lastActivity = 0
+  #lastMessage = 0
   #keepAliveSent = false
   #pings: PendingPing[] = []
 
@@ -204,13 +223,16 @@ export class WebSocket implements AsyncIterable<Message> {
     this.extensions = init.extensions ?? []
     this.request = init.request
     this.#transport = transport
-    const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
-    this.#decoder = new FrameDecoder({ role: init.role, maxFrameSize: options.maxFrameSize ?? maxMessageSize })
+    this.#streaming = options.streaming === true
+    const maxMessageSize = options.maxMessageSize ?? (this.#streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
+    this.#maxMessageSize = maxMessageSize
+    this.#decoder = new FrameDecoder({ role: init.role, maxFrameSize: options.maxFrameSize ?? Math.min(maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE) })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#mask = init.role === 'client'
     this.#fragmentSize = options.fragmentSize ?? Infinity
     this.#closeTimeout = options.closeTimeout ?? 5000
     this.#stallTimeout = options.stallTimeout ?? 0
+    this.#idleTimeout = options.idleTimeout ?? 0
     this.#keepAlive = options.keepAlive
     this.#highWaterMark = options.highWaterMark ?? 16
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
@@ -222,9 +244,9 @@ export class WebSocket implements AsyncIterable<Message> {
       onEnd: () => this.#onEnd(),
       onClose: (error) => this.#onClose(error),
     })
-    if (this.#stallTimeout > 0) {
-      this.#lastActivity = Date.now()
-      this.#armStallTimer(this.#stallTimeout / 2)
+    if (this.#stallTimeout > 0 || this.#idleTimeout > 0) {
+      this.#lastActivity = this.#lastMessage = Date.now()
+      this.#armTimer(Math.min(this.#stallTimeout > 0 ? this.#stallTimeout / 2 : Infinity, this.#idleTimeout > 0 ? this.#idleTimeout : Infinity))
     }
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
   }
@@ -263,6 +285,7 @@ export class WebSocket implements AsyncIterable<Message> {
   send(data: Outgoing): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot send'))
     const message = toMessage(data)
+    if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
     const chunks: Uint8Array[] = []
     const options = { mask: this.#mask }
     if (message.data.length <= this.#fragmentSize) {
@@ -318,6 +341,30 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Returns an iterator over the messages (see the class doc for what leaving early means). */
   [Symbol.asyncIterator](): AsyncIterator<Message, undefined> & AsyncIterable<Message> {
+    if (!this.#streaming) return this.#iterate<Message>(undefined)
+    const limit = this.#maxMessageSize
+    return this.#iterate<Message>((item) => (item as MessageStream).collect(limit))
+  }
+
+  /**
+   * Iterates over the messages as streams of chunks, for messages too big to hold in memory; needs
+   * the `streaming` option. Moving on to the next message drops what is left of the previous one.
+   */
+  streams(): AsyncIterable<MessageStream> {
+    if (!this.#streaming) throw new InvalidArgumentError('streams() needs a connection opened with { streaming: true }')
+    return { [Symbol.asyncIterator]: () => this.#iterate<MessageStream>((item) => item as MessageStream) }
+  }
+
+  /** Message payloads as bytes, for `stream.pipeline` into files and stdout (chunk by chunk in streaming mode). */
+  async *bytes(): AsyncGenerator<Uint8Array, void, undefined> {
+    if (this.#streaming) {
+      for await (const stream of this.streams()) yield* stream
+    } else {
+      for await (const message of this) yield message.data
+    }
+  }
+
+  #iterate<T>(map: ((item: Message | MessageStream) => T | Promise<T>) | undefined): AsyncIterator<T, undefined> & AsyncIterable<T> {
     this.#readers++
     this.#everRead = true
     let done = false
@@ -326,21 +373,30 @@ export class WebSocket implements AsyncIterable<Message> {
       done = true
       this.#readers--
     }
-    const iterator: AsyncIterator<Message, undefined> & AsyncIterable<Message> = {
+    const settle = (result: Promise<IteratorResult<Message | MessageStream, undefined>>): Promise<IteratorResult<T, undefined>> => {
+      const settled = result.then(
+        (r) => {
+          if (r.done) {
+            finish()
+            return r
+          }
+          if (map === undefined) return r as IteratorResult<T, undefined>
+          const value = map(r.value)
+          return value instanceof Promise ? value.then((v) => ({ value: v, done: false as const })) : { value, done: false as const }
+        },
+        (error: unknown) => {
+          finish()
+          throw error
+        },
+      )
+      return settled
+    }
+    const iterator: AsyncIterator<T, undefined> & AsyncIterable<T> = {
       next: () => {
         if (done) return Promise.resolve({ value: undefined, done: true })
-        const result = this.#next()
-        if (result !== undefined) return result
-        return new Promise<IteratorResult<Message, undefined>>((resolve, reject) => this.#waiters.push({ resolve, reject })).then(
-          (r) => {
-            if (r.done) finish()
-            return r
-          },
-          (error: unknown) => {
-            finish()
-            throw error
-          },
-        )
+        const ready = this.#next()
+        if (ready !== undefined && map === undefined && ready.done !== true) return Promise.resolve(ready as IteratorResult<T, undefined>)
+        return settle(ready !== undefined ? Promise.resolve(ready) : this.#wait())
       },
       return: () => {
         finish()
@@ -351,30 +407,37 @@ export class WebSocket implements AsyncIterable<Message> {
     return iterator
   }
 
-  /** Message payloads as bytes, for `stream.pipeline` into files and stdout. */
-  async *bytes(): AsyncGenerator<Uint8Array, void, undefined> {
-    for await (const message of this) yield message.data
+  #wait(): Promise<IteratorResult<Message | MessageStream, undefined>> {
+    const end = this.#end
+    if (end !== undefined) return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 
-  /** The next result if one is ready now: a buffered message, or the end. */
-  #next(): Promise<IteratorResult<Message, undefined>> | undefined {
+  /** The next buffered item if there is one now, or the end if the connection is over and drained. */
+  #next(): IteratorResult<Message | MessageStream, undefined> | undefined {
     if (this.#queueHead < this.#queue.length) {
-      const message = this.#queue[this.#queueHead]!
+      const item = this.#queue[this.#queueHead]!
       this.#queue[this.#queueHead++] = undefined as unknown as Message
-      this.#queueBytes -= message.data.length
       if (this.#queueHead === this.#queue.length) {
         this.#queue = []
         this.#queueHead = 0
       }
-      if (this.#paused && this.#belowLowWaterMark()) {
-        this.#paused = false
-        this.#transport.resume()
-      }
-      return Promise.resolve({ value: message, done: false })
+      if (item instanceof MessageStream) this.#take(item)
+      else this.#consumed(item.data.length)
+      return { value: item, done: false }
     }
-    const end = this.#end
-    if (end === undefined) return undefined
-    return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
+    if (this.#end === undefined) return undefined
+    this.#taken?.abandon()
+    return undefined
+  }
+
+  /** Bytes the reader took (or dropped) from the buffer; reading resumes below the low-water mark. */
+  #consumed(bytes: number): void {
+    this.#queueBytes -= bytes
+    if (this.#paused && this.#belowLowWaterMark()) {
+      this.#paused = false
+      this.#transport.resume()
+    }
   }
 
   #belowLowWaterMark(): boolean {
@@ -382,23 +445,62 @@ export class WebSocket implements AsyncIterable<Message> {
     return count <= this.#highWaterMark >> 1 && this.#queueBytes <= this.#highWaterMarkBytes >> 1
   }
 
-  #deliver(message: Message): void {
+  /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
+  #deliver(item: Message | MessageStream): boolean {
+    if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
     const waiter = this.#waiters.shift()
     if (waiter !== undefined) {
-      waiter.resolve({ value: message, done: false })
-      return
+      if (item instanceof MessageStream) this.#take(item)
+      waiter.resolve({ value: item, done: false })
+      return true
     }
     const count = this.#queue.length - this.#queueHead
     const full = count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes
     if (full && this.#everRead && this.#readers === 0) {
       this.droppedMessages++
-      return
+      return false
     }
-    this.#queue.push(message)
-    this.#queueBytes += message.data.length
+    this.#queue.push(item)
+    if (!(item instanceof MessageStream)) this.#queueBytes += item.data.length
     if (!this.#paused && (full || count + 1 >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes)) {
       this.#paused = true
       this.#transport.pause()
+    }
+    return true
+  }
+
+  /** The reader moves on to `stream`: what is left of the one it had is dropped. */
+  #take(stream: MessageStream): void {
+    this.#taken?.abandon()
+    this.#taken = this.#controllers.get(stream)
+    this.#controllers.delete(stream)
+  }
+
+  /** Streaming mode: a data frame's payload goes straight to its message's stream. */
+  #receiveStreaming(frame: Frame): void {
+    const type = this.#assembler.check(frame)
+    if (frame.opcode !== Opcode.CONTINUATION) {
+      const { stream, controller } = MessageStream.create(type, (bytes) => this.#consumed(bytes))
+      this.#controllers.set(stream, controller)
+      this.#inbound = controller
+      if (!this.#deliver(stream)) {
+        this.#controllers.delete(stream)
+        controller.abandon()
+      }
+    }
+    const inbound = this.#inbound!
+    const payload = frame.payload
+    if (payload.length > 0) {
+      this.#queueBytes += payload.length
+      inbound.push(payload)
+      if (!this.#paused && this.#queueBytes >= this.#highWaterMarkBytes) {
+        this.#paused = true
+        this.#transport.pause()
+      }
+    }
+    if (frame.fin) {
+      inbound.end()
+      this.#inbound = undefined
     }
   }
 
@@ -416,8 +518,12 @@ export class WebSocket implements AsyncIterable<Message> {
           this.#onControlFrame(frame)
           if (this.#closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
         } else {
-          const message = this.#assembler.push(frame)
-          if (message !== undefined) this.#deliver(message)
+          if (this.#streaming) {
+            this.#receiveStreaming(frame)
+          } else {
+            const message = this.#assembler.push(frame)
+            if (message !== undefined) this.#deliver(message)
+          }
         }
       }
     } catch (error) {
@@ -492,7 +598,7 @@ export class WebSocket implements AsyncIterable<Message> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     clearTimeout(this.#closeTimer)
-    clearTimeout(this.#stallTimer)
+    clearTimeout(this.#timer)
     const received = this.#closeReceived
     const sent = this.#closeSent
     const wasClean = received !== undefined && sent !== undefined && this.#failure === undefined
@@ -511,6 +617,10 @@ export class WebSocket implements AsyncIterable<Message> {
       endError = new ConnectionClosedError(info.code, info.reason, true)
     }
     this.#end = { info, error: endError }
+    if (this.#inbound !== undefined) {
+      this.#inbound.fail(endError ?? new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
+      this.#inbound = undefined
+    }
     const pings = this.#pings
     this.#pings = []
     for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
@@ -528,32 +638,46 @@ export class WebSocket implements AsyncIterable<Message> {
     return new ConnectionClosedError(info?.code ?? this.#closeSent?.code ?? CloseCode.ABNORMAL_CLOSURE, `${what}: the connection is ${this.#state}`, info?.wasClean ?? false)
   }
 
-  #armStallTimer(delay: number): void {
-    const timer = setTimeout(() => this.#checkStall(), delay)
+  #armTimer(delay: number): void {
+    const timer = setTimeout(() => this.#checkTimers(), delay)
     timer.unref?.()
-    this.#stallTimer = timer
+    this.#timer = timer
   }
 
-  #checkStall(): void {
+  /** One timer per connection serves both the heartbeat and the idle timeout. */
+  #checkTimers(): void {
     if (this.#state === 'closed') return
-    const silent = Date.now() - this.#lastActivity
-    const timeout = this.#stallTimeout
-    if (silent >= timeout) {
-      this.#failure = new StallError(timeout)
-      this.#transport.destroy()
-      return
+    const now = Date.now()
+    let next = Infinity
+    const stall = this.#stallTimeout
+    if (stall > 0) {
+      const silent = now - this.#lastActivity
+      if (silent >= stall) {
+        this.#failure = new StallError(stall)
+        this.#transport.destroy()
+        return
+      }
+      if (silent >= stall / 2 && !this.#keepAliveSent && this.#state === 'open') {
+        this.#keepAliveSent = true
+        try {
+          const result = this.#keepAlive === undefined ? this.ping() : this.#keepAlive(this)
+          if (result instanceof Promise) result.catch(() => undefined)
+        } catch {
+          // a failing keep-alive is not fatal by itself; silence still ends in a StallError
+        }
+      }
+      next = silent >= stall / 2 ? stall - silent : stall / 2 - silent
     }
-    if (silent >= timeout / 2 && !this.#keepAliveSent && this.#state === 'open') {
-      this.#keepAliveSent = true
-      try {
-        const result = this.#keepAlive === undefined ? this.ping() : this.#keepAlive(this)
-        if (result instanceof Promise) result.catch(() => undefined)
-      } catch {
-        // a failing keep-alive is not fatal by itself; silence still ends in a StallError
+    const idle = this.#idleTimeout
+    if (idle > 0 && this.#state === 'open') {
+      const quiet = now - this.#lastMessage
+      if (quiet >= idle) {
+        void this.close(CloseCode.GOING_AWAY, 'idle timeout')
+      } else {
+        next = Math.min(next, idle - quiet)
       }
     }
-    const next = silent >= timeout / 2 ? timeout - silent : timeout / 2 - silent
-    this.#armStallTimer(Math.max(1, next))
+    if (next !== Infinity) this.#armTimer(Math.max(1, next))
   }
 }
 

@@ -32,6 +32,7 @@ export class MessageAssembler {
   readonly #utf8 = new Utf8Validator()
   #type: MessageType | undefined = undefined
   #buffer: Uint8Array = EMPTY
+  #bufferLength = 0
   #length = 0
   #fragments = 0
 
@@ -48,7 +49,7 @@ export class MessageAssembler {
 
   /** Bytes of the unfinished message held so far, in bytes. */
   get buffered(): number {
-    return this.#length
+    return this.#bufferLength
   }
 
   /**
@@ -57,66 +58,70 @@ export class MessageAssembler {
    * (1007) for invalid UTF-8 text, a {@link MessageTooBigError} (1009) past a limit.
    */
   push(frame: Frame): Message | undefined {
-    const opcode = frame.opcode
     const payload = frame.payload
+    const type = this.check(frame)
+    // The common case, a message in one frame, is handed out without a copy.
+    if (frame.fin && frame.opcode !== Opcode.CONTINUATION) return new Message(type, payload)
+    if (payload.length > 0) {
+      const length = this.#bufferLength + payload.length
+      if (length > this.#buffer.length) {
+        const grown = new Uint8Array(Math.min(Math.max(length, this.#buffer.length * 2, 256), this.#maxMessageSize))
+        grown.set(this.#buffer.subarray(0, this.#bufferLength))
+        this.#buffer = grown
+      }
+      this.#buffer.set(payload, this.#bufferLength)
+      this.#bufferLength = length
+    }
+    if (!frame.fin) return undefined
+    const message = new Message(type, this.#buffer.subarray(0, this.#bufferLength))
+    this.#buffer = EMPTY
+    this.#bufferLength = 0
+    return message
+  }
+
+  /**
+   * Applies the rules of {@link push} to a data frame without keeping its payload: for streaming
+   * a message out as its frames arrive. Returns the type of the message the frame belongs to; the
+   * message ends with the frame whose `fin` is set.
+   */
+  check(frame: Frame): MessageType {
+    const opcode = frame.opcode
     if (opcode === Opcode.CONTINUATION) {
       // RFC 6455 §5.4: a continuation frame continues a fragmented message; there is none here.
       if (this.#type === undefined) throw new ProtocolError('WS_ERR_UNEXPECTED_CONTINUATION', 'a continuation frame without a message to continue')
-      return this.#continue(payload, frame.fin)
-    }
-    if (opcode !== Opcode.TEXT && opcode !== Opcode.BINARY) {
+    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
+      // RFC 6455 §5.4: the fragments of one message MUST NOT be interleaved with another message.
+      if (this.#type !== undefined) throw new ProtocolError('WS_ERR_EXPECTED_CONTINUATION', 'a new message began before the previous one ended')
+      this.#type = opcode === Opcode.TEXT ? 'text' : 'binary'
+      this.#fragments = 0
+      this.#length = 0
+    } else {
       throw new InvalidArgumentError(`the assembler takes data frames only, not opcode ${opcode}`)
     }
-    // RFC 6455 §5.4: the fragments of one message MUST NOT be interleaved with another message.
-    if (this.#type !== undefined) throw new ProtocolError('WS_ERR_EXPECTED_CONTINUATION', 'a new message began before the previous one ended')
-    if (payload.length > this.#maxMessageSize) this.#tooBig(payload.length)
-    const type: MessageType = opcode === Opcode.TEXT ? 'text' : 'binary'
-    if (frame.fin) {
-      if (type === 'text') {
-        this.#utf8.write(payload)
-        this.#utf8.end()
-      }
-      return new Message(type, payload)
+    const type = this.#type
+    const length = this.#length + frame.payload.length
+    if (length > this.#maxMessageSize) this.#tooBig(length)
+    if (++this.#fragments > this.#maxFragments) {
+      throw new MessageTooBigError('WS_ERR_TOO_MANY_FRAGMENTS', `a message of more than ${this.#maxFragments} fragments`, this.#maxFragments)
     }
-    this.#type = type
-    this.#fragments = 0
-    this.#length = 0
-    return this.#continue(payload, false)
+    this.#length = length
+    if (type === 'text') {
+      // RFC 6455 §8.1 / §5.6: text MUST be valid UTF-8; checked per fragment so it fails fast.
+      this.#utf8.write(frame.payload)
+      if (frame.fin) this.#utf8.end()
+    }
+    if (frame.fin) this.#type = undefined
+    return type
   }
 
   /** Forgets any unfinished message. */
   reset(): void {
     this.#type = undefined
     this.#buffer = EMPTY
+    this.#bufferLength = 0
     this.#length = 0
     this.#fragments = 0
     this.#utf8.reset()
-  }
-
-  #continue(payload: Uint8Array, fin: boolean): Message | undefined {
-    const length = this.#length + payload.length
-    if (length > this.#maxMessageSize) this.#tooBig(length)
-    if (++this.#fragments > this.#maxFragments) {
-      throw new MessageTooBigError('WS_ERR_TOO_MANY_FRAGMENTS', `a message of more than ${this.#maxFragments} fragments`, this.#maxFragments)
-    }
-    // RFC 6455 §8.1 / §5.6: text MUST be valid UTF-8; checked per fragment so it fails fast.
-    if (this.#type === 'text') this.#utf8.write(payload)
-    if (payload.length > 0) {
-      if (length > this.#buffer.length) {
-        const grown = new Uint8Array(Math.min(Math.max(length, this.#buffer.length * 2, 256), this.#maxMessageSize))
-        grown.set(this.#buffer.subarray(0, this.#length))
-        this.#buffer = grown
-      }
-      this.#buffer.set(payload, this.#length)
-      this.#length = length
-    }
-    if (!fin) return undefined
-    if (this.#type === 'text') this.#utf8.end()
-    const message = new Message(this.#type!, this.#buffer.subarray(0, length))
-    this.#type = undefined
-    this.#buffer = EMPTY
-    this.#length = 0
-    return message
   }
 
   #tooBig(length: number): never {

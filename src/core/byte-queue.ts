@@ -1,6 +1,10 @@
 /** An empty byte array, shared wherever a zero-length payload is needed. */
 export const EMPTY: Uint8Array = new Uint8Array(0)
 
+// Pieces up to this size are copied byte by byte rather than through a view and `set` (bench:
+// 20-byte frames in 7-byte chunks, +40-50% frames/s).
+const SMALL_COPY = 32
+
 /**
  * A queue of bytes kept as a list of chunks with a head index and offset.
  *
@@ -56,8 +60,9 @@ export class ByteQueue {
   }
 
   /**
-   * Removes and returns the oldest `count` bytes: a view into the chunk that holds them all, or one
-   * new array when they straddle chunks. `count` must be at most `length`.
+   * Removes and returns the oldest `count` bytes: a view into the chunk that holds them all (the
+   * chunk itself when it is taken whole), or one new array when they straddle chunks. `count` must
+   * be at most `length`.
    */
   take(count: number): Uint8Array {
     if (count === 0) return EMPTY
@@ -65,21 +70,34 @@ export class ByteQueue {
     const chunk = this.#chunks[this.#head]!
     const start = this.#offset
     const left = chunk.length - start
+    // Views are built as plain Uint8Arrays, not with `subarray`: on a Node Buffer, `subarray` runs
+    // Buffer's own JS version and builds a Buffer, and payloads that are plain Uint8Arrays whether
+    // or not they straddle chunks keep `mask` monomorphic (bench/decoder.ts, 64-byte frames in
+    // 64 KiB chunks: +25-30% frames/s).
     if (count < left) {
       this.#offset += count
-      return chunk.subarray(start, start + count)
+      return new Uint8Array(chunk.buffer, chunk.byteOffset + start, count)
     }
     if (count === left) {
       this.#advance()
-      return start === 0 ? chunk : chunk.subarray(start)
+      return start === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + start, left)
     }
+    return this.#takeStraddling(count)
+  }
+
+  /** Copies the oldest `count` bytes, which straddle chunks, into one new array. */
+  #takeStraddling(count: number): Uint8Array {
     const out = new Uint8Array(count)
     let written = 0
     while (written < count) {
       const current = this.#chunks[this.#head]!
       const from = this.#offset
       const n = Math.min(current.length - from, count - written)
-      out.set(from === 0 && n === current.length ? current : current.subarray(from, from + n), written)
+      if (n <= SMALL_COPY) {
+        for (let k = 0; k < n; k++) out[written + k] = current[from + k]!
+      } else {
+        out.set(from === 0 && n === current.length ? current : new Uint8Array(current.buffer, current.byteOffset + from, n), written)
+      }
       written += n
       if (from + n === current.length) this.#advance()
       else this.#offset = from + n

@@ -100,4 +100,21 @@ test('reset forgets an unfinished message', () => {
   assert.is(a.push(createFrame(Opcode.TEXT, utf8('ok')))!.text(), 'ok')
 })
 
+
+test('check applies the same rules without keeping payloads (streaming)', () => {
+  const a = new MessageAssembler({ maxMessageSize: 8 })
+  assert.is(a.check(createFrame(Opcode.TEXT, utf8('abc'), false)), 'text')
+  assert.ok(a.inMessage)
+  assert.is(a.buffered, 0, 'nothing kept')
+  assert.is(a.check(createFrame(Opcode.CONTINUATION, bytes(0xce), false)), 'text')
+  throwsError(() => a.check(createFrame(Opcode.BINARY, bytes(1))), ProtocolError, 'WS_ERR_EXPECTED_CONTINUATION', 1002)
+  assert.is(a.check(createFrame(Opcode.CONTINUATION, bytes(0xba))), 'text')
+  assert.not.ok(a.inMessage)
+  throwsError(() => a.check(createFrame(Opcode.CONTINUATION, bytes(1))), ProtocolError, 'WS_ERR_UNEXPECTED_CONTINUATION', 1002)
+  assert.is(a.check(createFrame(Opcode.BINARY, new Uint8Array(8))), 'binary')
+  throwsError(() => a.check(createFrame(Opcode.BINARY, new Uint8Array(9))), MessageTooBigError, 'WS_ERR_MESSAGE_TOO_BIG', 1009)
+  throwsError(() => new MessageAssembler().check(createFrame(Opcode.PONG, bytes())), InvalidArgumentError, 'WS_ERR_INVALID_ARGUMENT')
+  throwsError(() => new MessageAssembler().check(createFrame(Opcode.TEXT, bytes(0xc0))), InvalidDataError, 'WS_ERR_INVALID_UTF8', 1007)
+})
+
 test.run()
