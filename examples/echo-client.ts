@@ -18,7 +18,7 @@ if (url === undefined || !/^wss?:|^ws\+unix:/.test(url)) {
 }
 
 const ws = await connect(url)
-const lines: AsyncIterable<string> = words.length > 0 ? words : createInterface({ input: process.stdin })
+const lines: AsyncIterable<string> | Iterable<string> = words.length > 0 ? words : createInterface({ input: process.stdin })
 const replies = ws[Symbol.asyncIterator]()
 for await (const line of lines) {
   await ws.send(line)
