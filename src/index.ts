@@ -6,6 +6,7 @@
 export * from './core/index.ts'
 export * from './transforms/index.ts'
 export { WebSocket, type CloseInfo, type ConnectionInit, type ConnectionOptions, type ReadyState, type RequestInfo, type Transport, type TransportHandlers } from './connection.ts'
+export { MessageStream, type MessageStreamController, type MessageStreamPair } from './message-stream.ts'
 export { SocketTransport } from './node/transport.ts'
 export { connect, type ConnectOptions } from './client/connect.ts'
 export { Server, serve, type ConnectionHandler, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'

@@ -18,6 +18,14 @@ export interface MessageStreamController {
   abandon(): void
 }
 
+/** A new {@link MessageStream} and the controller that feeds it. */
+export interface MessageStreamPair {
+  /** The stream, for the reader. */
+  stream: MessageStream
+  /** The controller, for the connection. */
+  controller: MessageStreamController
+}
+
 /**
  * One incoming message as an async iterable of chunks (`Uint8Array`s, in order): the payloads of
  * its frames as they arrive. Text chunks are validated UTF-8 as a whole, but a chunk may end in
@@ -36,7 +44,7 @@ export class MessageStream implements AsyncIterable<Uint8Array> {
   readonly #onConsumed: (bytes: number) => void
 
   /** Creates a stream and its controller; `onConsumed` hears of every byte the reader took or dropped. */
-  static create(type: MessageType, onConsumed: (bytes: number) => void): { stream: MessageStream; controller: MessageStreamController } {
+  static create(type: MessageType, onConsumed: (bytes: number) => void): MessageStreamPair {
     const stream = new MessageStream(type, onConsumed)
     return { stream, controller: stream.#controller() }
   }
