@@ -57,7 +57,8 @@ function round(side: Side, maxMs: number, maxPasses: number): number {
   return units / (elapsed / 1000)
 }
 
-function median(values: readonly number[]): number {
+/** The median of some values. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
@@ -98,6 +99,11 @@ export function formatRate(value: number): string {
 
 function formatNumber(value: number): string {
   return value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2)
+}
+
+/** Summarises the rates of some rounds measured outside {@link measure}. */
+export function summarize(name: string, rates: readonly number[]): Rates {
+  return { name, rates, median: median(rates), min: Math.min(...rates), max: Math.max(...rates) }
 }
 
 /** The spread of a side's rounds: half the min-max range, as a percentage of the median. */
