@@ -536,7 +536,7 @@ export class WebSocket implements AsyncIterable<Message> {
       case Opcode.PING:
         // RFC 6455 §5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
         // response, with identical application data, unless it already received a Close frame.
-        if (this.#state === 'open') this.#sendFrame(Opcode.PONG, frame.payload)
+        if (this.#state !== 'closed') this.#sendFrame(Opcode.PONG, frame.payload)
         return
       case Opcode.PONG: {
         const key = keyOf(frame.payload)
