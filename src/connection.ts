@@ -371,7 +371,7 @@ export class WebSocket implements AsyncIterable<Message> {
     const finish = (): void => {
       if (done) return
       done = true
-      this.#readers--
+      if (--this.#readers === 0) this.#unattended()
     }
     const settle = (result: Promise<IteratorResult<Message | MessageStream, undefined>>): Promise<IteratorResult<T, undefined>> => {
       const settled = result.then(
@@ -462,11 +462,24 @@ export class WebSocket implements AsyncIterable<Message> {
     }
     this.#queue.push(item)
     if (!(item instanceof MessageStream)) this.#queueBytes += item.data.length
-    if (!this.#paused && (full || count + 1 >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes)) {
+    if (!this.#paused && !this.#isUnattended() && (full || count + 1 >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes)) {
       this.#paused = true
       this.#transport.pause()
     }
     return true
+  }
+
+  /** Whether a reader came and left: then a full buffer drops messages instead of pausing reads. */
+  #isUnattended(): boolean {
+    return this.#everRead && this.#readers === 0
+  }
+
+  /** The last reader left: reading resumes, so that control frames keep being answered (see the class doc). */
+  #unattended(): void {
+    if (this.#paused) {
+      this.#paused = false
+      this.#transport.resume()
+    }
   }
 
   /** The reader moves on to `stream`: what is left of the one it had is dropped. */
@@ -494,8 +507,13 @@ export class WebSocket implements AsyncIterable<Message> {
       this.#queueBytes += payload.length
       inbound.push(payload)
       if (!this.#paused && this.#queueBytes >= this.#highWaterMarkBytes) {
-        this.#paused = true
-        this.#transport.pause()
+        if (this.#isUnattended() && inbound !== this.#taken) {
+          this.droppedMessages++
+          inbound.abandon()
+        } else {
+          this.#paused = true
+          this.#transport.pause()
+        }
       }
     }
     if (frame.fin) {
@@ -650,6 +668,8 @@ export class WebSocket implements AsyncIterable<Message> {
     const now = Date.now()
     let next = Infinity
     const stall = this.#stallTimeout
+    // While reads are paused for backpressure the peer is not silent: its bytes wait in the socket.
+    if (this.#paused) this.#lastActivity = now
     if (stall > 0) {
       const silent = now - this.#lastActivity
       if (silent >= stall) {

@@ -109,6 +109,7 @@ export class Server implements AsyncIterable<WebSocket> {
   readonly #paths: readonly string[] | undefined
   #handshakes = 0
   #closing = false
+  #closed: Promise<void> | undefined = undefined
   #accepted: WebSocket[] = []
   #acceptWaiters: ((result: IteratorResult<WebSocket, undefined>) => void)[] = []
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -179,7 +180,7 @@ export class Server implements AsyncIterable<WebSocket> {
   get url(): string {
     const address = this.address
     const scheme = this.httpServer !== undefined && 'setSecureContext' in this.httpServer ? 'wss' : 'ws'
-    if (typeof address === 'string') return `${scheme}+unix://${address}`
+    if (typeof address === 'string') return `${scheme}+unix:${address}:${this.#paths?.[0] ?? '/'}`
     if (address === null) return ''
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
     return `${scheme}://${host}:${address.port}${this.#paths?.[0] ?? ''}`
@@ -255,6 +256,7 @@ export class Server implements AsyncIterable<WebSocket> {
       if (typeof verdict === 'object' && verdict !== null) {
         throw new HandshakeError(verdict.message ?? 'refused', verdict.status ?? 401, verdict.headers ?? {})
       }
+      if (this.#closing) throw new HandshakeError('the server is shutting down', 503)
     }
     let protocol: string | undefined
     const select = options.protocols
@@ -318,8 +320,12 @@ export class Server implements AsyncIterable<WebSocket> {
    * Stops accepting, sends a close frame (1001 by default) to every client, waits for them up to
    * `timeout`, cuts off the rest, and closes the HTTP server if this server created it.
    */
-  async close(options: ServerCloseOptions = {}): Promise<void> {
-    if (this.#closing) return
+  close(options: ServerCloseOptions = {}): Promise<void> {
+    this.#closed ??= this.#close(options)
+    return this.#closed
+  }
+
+  async #close(options: ServerCloseOptions): Promise<void> {
     this.#closing = true
     const server = this.httpServer
     const serverClosed = this.#ownsServer && server !== undefined
