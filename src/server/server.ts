@@ -155,7 +155,9 @@ export class Server implements AsyncIterable<WebSocket> {
           return
         }
         const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400
-        socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+        const reason = status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'
+        // Written, then closed both ways: a client still dribbling bytes must not keep it open.
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy())
       })
     }
   }
@@ -351,8 +353,8 @@ export class Server implements AsyncIterable<WebSocket> {
 }
 
 function refuse(socket: Duplex, error: HandshakeError): void {
-  if (socket.writable && !socket.destroyed) socket.end(buildErrorResponse(error), 'latin1')
-  setTimeout(() => socket.destroy(), 1000).unref()
+  if (socket.writable && !socket.destroyed) socket.end(buildErrorResponse(error), 'latin1', () => socket.destroy())
+  else socket.destroy()
 }
 
 /**
