@@ -6,7 +6,7 @@
 import { MAX_CONTROL_PAYLOAD } from './constants.ts'
 import { InvalidArgumentError } from './errors.ts'
 import type { Frame } from './frame.ts'
-import { mask } from './mask.ts'
+import { mask, maskInto } from './mask.ts'
 
 /** Options of the frame encoder. */
 export interface EncodeOptions {
@@ -45,8 +45,11 @@ export function frameHeaderLength(length: number, masked: boolean): number {
   return (length < 126 ? 2 : length <= 0xffff ? 4 : 10) + (masked ? 4 : 0)
 }
 
-/** Writes a frame header (without masking key) into `target` at `offset`; returns the offset after it. */
-function writeHeader(frame: Frame, masked: boolean, target: Uint8Array, offset: number): number {
+/**
+ * Writes a frame's header (first two bytes and extended length, without masking key) into
+ * `target` at `offset`; returns the offset after it. `target` needs `frameHeaderLength` bytes.
+ */
+export function writeFrameHeader(frame: Frame, masked: boolean, target: Uint8Array, offset: number): number {
   const length = frame.payload.length
   target[offset] =
     (frame.fin ? 0x80 : 0) | (frame.rsv1 ? 0x40 : 0) | (frame.rsv2 ? 0x20 : 0) | (frame.rsv3 ? 0x10 : 0) | frame.opcode
@@ -74,6 +77,42 @@ function writeHeader(frame: Frame, masked: boolean, target: Uint8Array, offset: 
   return offset + 10
 }
 
+const keyScratch = new Uint8Array(4)
+
+/**
+ * Writes a whole frame — header, masking key when `options.mask` is set, and the (masked) payload
+ * — into `target` at `offset`, and returns the offset after it. `target` needs
+ * `frameHeaderLength(payload.length, mask) + payload.length` bytes from `offset`. The frame's
+ * payload is never modified; nothing is allocated. The caller checks control-frame rules (see
+ * {@link encodeFrame}).
+ */
+export function writeFrame(frame: Frame, target: Uint8Array, offset: number, options: EncodeOptions = {}): number {
+  const payload = frame.payload
+  const masked = options.mask === true
+  let position = writeFrameHeader(frame, masked, target, offset)
+  if (!masked) {
+    target.set(payload, position)
+    return position + payload.length
+  }
+  if (options.generateMaskingKey !== undefined) {
+    keyScratch.set(options.generateMaskingKey().subarray(0, 4))
+  } else {
+    if (keyPoolOffset + 4 > keyPool.length) {
+      keyPool = globalThis.crypto.getRandomValues(new Uint8Array(KEY_POOL_SIZE))
+      keyPoolOffset = 0
+    }
+    keyScratch[0] = keyPool[keyPoolOffset]!
+    keyScratch[1] = keyPool[keyPoolOffset + 1]!
+    keyScratch[2] = keyPool[keyPoolOffset + 2]!
+    keyScratch[3] = keyPool[keyPoolOffset + 3]!
+    keyPoolOffset += 4
+  }
+  target.set(keyScratch, position)
+  position += 4
+  maskInto(payload, keyScratch, target, position)
+  return position + payload.length
+}
+
 /**
  * Encodes `frame` and appends its bytes to `chunks` (returned): one chunk holding header and
  * payload when the payload is small or masked, or the header and the caller's payload as a second
@@ -91,21 +130,12 @@ export function encodeFrame(frame: Frame, options: EncodeOptions = {}, chunks: U
   const headerLength = frameHeaderLength(length, masked)
   if (!masked && length > MERGE_THRESHOLD) {
     const header = new Uint8Array(headerLength)
-    writeHeader(frame, false, header, 0)
+    writeFrameHeader(frame, false, header, 0)
     chunks.push(header, payload)
     return chunks
   }
   const out = new Uint8Array(headerLength + length)
-  let offset = writeHeader(frame, masked, out, 0)
-  if (masked) {
-    const key = (options.generateMaskingKey ?? generateMaskingKey)()
-    out.set(key.subarray(0, 4), offset)
-    offset += 4
-    out.set(payload, offset)
-    if (length > 0) mask(out.subarray(offset), key)
-  } else {
-    out.set(payload, offset)
-  }
+  writeFrame(frame, out, 0, options)
   chunks.push(out)
   return chunks
 }

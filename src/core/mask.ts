@@ -57,6 +57,26 @@ export function mask(data: Uint8Array, maskingKey: Uint8Array, offset = 0): void
  * was. `target` must have room for `source.length` bytes from `targetOffset`.
  */
 export function maskInto(source: Uint8Array, maskingKey: Uint8Array, target: Uint8Array, targetOffset = 0): void {
-  target.set(source, targetOffset)
-  mask(target.subarray(targetOffset, targetOffset + source.length), maskingKey)
+  const length = source.length
+  if (length >= WORD_THRESHOLD) {
+    target.set(source, targetOffset)
+    mask(target.subarray(targetOffset, targetOffset + length), maskingKey)
+    return
+  }
+  // Short payloads: one pass that copies and masks, with no view allocated.
+  const k0 = maskingKey[0]!
+  const k1 = maskingKey[1]!
+  const k2 = maskingKey[2]!
+  const k3 = maskingKey[3]!
+  let i = 0
+  const end4 = length & ~3
+  for (; i < end4; i += 4) {
+    target[targetOffset + i] = source[i]! ^ k0
+    target[targetOffset + i + 1] = source[i + 1]! ^ k1
+    target[targetOffset + i + 2] = source[i + 2]! ^ k2
+    target[targetOffset + i + 3] = source[i + 3]! ^ k3
+  }
+  if (i < length) target[targetOffset + i] = source[i]! ^ k0
+  if (i + 1 < length) target[targetOffset + i + 1] = source[i + 1]! ^ k1
+  if (i + 2 < length) target[targetOffset + i + 2] = source[i + 2]! ^ k2
 }
