@@ -12,9 +12,12 @@ import { frameHeaderLength, writeFrame, writeFrameHeader, type EncodeOptions } f
 import { CloseCode, ConnectionClosedError, InvalidArgumentError, ProtocolError, StallError } from './core/errors.ts'
 import type { Frame } from './core/frame.ts'
 import { fragmentMessage } from './core/fragmenter.ts'
-import { toMessage, type Message, type Outgoing } from './core/message.ts'
+import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
+import { Rsv } from './core/decoder.ts'
+import { isValidUtf8 } from './core/utf8.ts'
+import { InvalidDataError } from './core/errors.ts'
 
 /** Handlers a {@link Transport} calls with socket events. */
 export interface TransportHandlers {
@@ -50,6 +53,21 @@ export interface Transport {
   end(): void
   /** Closes at once. */
   destroy(): void
+}
+
+/**
+ * A per-message compression codec (permessage-deflate, RFC 7692) agreed in the handshake:
+ * `PerMessageDeflate` implements it over node:zlib.
+ */
+export interface MessageCodec {
+  /** Whether a payload is worth compressing (e.g. not below a size threshold). */
+  isCompressible(data: Uint8Array): boolean
+  /** Compresses one message's payload; calls resolve in call order. */
+  compress(data: Uint8Array): Promise<Uint8Array>
+  /** Feeds one compressed frame payload; resolves with the whole message at `fin`. Calls resolve in order. */
+  decompress(payload: Uint8Array, fin: boolean): Promise<Uint8Array | undefined>
+  /** Frees the codec's state; pending calls reject. */
+  release(): void
 }
 
 /** How a connection ended. */
@@ -123,6 +141,8 @@ export interface ConnectionInit {
   request?: RequestInfo | undefined
   /** Bytes that arrived after the handshake, before the connection took over. */
   head?: Uint8Array | undefined
+  /** The compression codec agreed in the handshake (permessage-deflate), if any. */
+  codec?: MessageCodec | undefined
 }
 
 /** The state of a connection (the WebSocket API's readyState, by name). */
@@ -193,6 +213,13 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly #decoder: FrameDecoder
   readonly #assembler: MessageAssembler
   readonly #mask: boolean
+  readonly #codec: MessageCodec | undefined
+  // Compressed messages are (de)compressed asynchronously; what comes after them waits in order.
+  #sendChain: Promise<void> | undefined = undefined
+  #receiveChain: Promise<void> | undefined = undefined
+  #receivePending = 0
+  #compressed = false
+  #deferredClose: Frame | undefined = undefined
   readonly #encodeOptions: EncodeOptions
   readonly #fragmentSize: number
   readonly #closeTimeout: number
@@ -237,7 +264,13 @@ export class WebSocket implements AsyncIterable<Message> {
     this.#streaming = options.streaming === true
     const maxMessageSize = options.maxMessageSize ?? (this.#streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
     this.#maxMessageSize = maxMessageSize
-    this.#decoder = new FrameDecoder({ role: init.role, maxFrameSize: options.maxFrameSize ?? Math.min(maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE) })
+    this.#codec = init.codec
+    this.#decoder = new FrameDecoder({
+      role: init.role,
+      maxFrameSize: options.maxFrameSize ?? Math.min(maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
+      // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
+      allowedRsv: init.codec !== undefined ? Rsv.RSV1 : 0,
+    })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#mask = init.role === 'client'
     this.#encodeOptions = { mask: this.#mask }
@@ -298,16 +331,53 @@ export class WebSocket implements AsyncIterable<Message> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot send'))
     const message = toMessage(data)
     if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
-    const payload = message.data
-    if (payload.length <= this.#fragmentSize) {
-      this.#writeFrame({ fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: message.type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload })
-    } else {
-      for (const frame of fragmentMessage(message, this.#fragmentSize)) this.#writeFrame(frame)
+    const codec = this.#codec
+    if (codec !== undefined && codec.isCompressible(message.data)) {
+      const compressed = codec.compress(message.data)
+      compressed.catch(() => undefined) // handled below, in order
+      return this.#afterSends(() => compressed.then((payload) => this.#writeMessage(message.type, payload, true)))
     }
+    if (this.#sendChain !== undefined) return this.#afterSends(() => this.#writeMessage(message.type, message.data, false))
+    this.#writeMessage(message.type, message.data, false)
+    return this.#whenWritable()
+  }
+
+  /** Runs `write` once every send before it is written, keeping the order of messages on the wire. */
+  #afterSends(write: () => unknown): Promise<void> {
+    const written = (this.#sendChain ?? RESOLVED).then(write)
+    const tail: Promise<void> = written.then(
+      () => {
+        if (this.#sendChain === tail) this.#sendChain = undefined
+      },
+      (error: unknown) => {
+        if (this.#sendChain === tail) this.#sendChain = undefined
+        this.#fail(error)
+      },
+    )
+    this.#sendChain = tail
+    return written.then(
+      () => this.#whenWritable(),
+      () => {
+        throw this.#closedError('the message could not be compressed')
+      },
+    )
+  }
+
+  #whenWritable(): Promise<void> {
     if (this.#transport.writable) return RESOLVED
     return this.#transport.whenDrained().catch(() => {
       throw this.#closedError('the connection closed before the data could be sent')
     })
+  }
+
+  /** Writes a message's frames (fragmented past `fragmentSize`; RSV1 on the first when compressed). */
+  #writeMessage(type: 'text' | 'binary', payload: Uint8Array, compressed: boolean): void {
+    if (this.#state === 'closed') return
+    if (payload.length <= this.#fragmentSize) {
+      this.#writeFrame({ fin: true, rsv1: compressed, rsv2: false, rsv3: false, opcode: type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload })
+    } else {
+      for (const frame of fragmentMessage(new Message(type, payload), this.#fragmentSize, compressed)) this.#writeFrame(frame)
+    }
   }
 
   /** Writes one frame into the transport's buffer: small or masked frames whole, large payloads uncopied. */
@@ -467,7 +537,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   #belowLowWaterMark(): boolean {
     const count = this.#queue.length - this.#queueHead
-    return count <= this.#highWaterMark >> 1 && this.#queueBytes <= this.#highWaterMarkBytes >> 1
+    return count <= this.#highWaterMark >> 1 && this.#queueBytes <= this.#highWaterMarkBytes >> 1 && this.#receivePending <= this.#highWaterMark >> 1
   }
 
   /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
@@ -552,17 +622,35 @@ export class WebSocket implements AsyncIterable<Message> {
       this.#lastActivity = Date.now()
       this.#keepAliveSent = false
     }
-    if (this.#closeReceived !== undefined || this.#failure !== undefined || this.#state === 'closed') return
+    if (this.#closeReceived !== undefined || this.#deferredClose !== undefined || this.#failure !== undefined || this.#state === 'closed') return
     const decoder = this.#decoder
     decoder.push(chunk)
     try {
       for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
         if (frame.opcode >= 0x8) {
+          // RFC 7692 §6.1: RSV1 is never set on control frames.
+          if (frame.rsv1) throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a control frame')
+          if (frame.opcode === Opcode.CLOSE && this.#receiveChain !== undefined) {
+            // Messages still being decompressed are delivered before the close is handled.
+            this.#deferredClose = frame
+            const close = frame
+            void this.#receiveChain.then(() => {
+              if (this.#failure !== undefined || this.#state === 'closed') return
+              try {
+                this.#onControlFrame(close)
+              } catch (error) {
+                this.#fail(error)
+              }
+            })
+            return
+          }
           this.#onControlFrame(frame)
           if (this.#closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
         } else {
           if (this.#streaming) {
             this.#receiveStreaming(frame)
+          } else if (this.#codec !== undefined) {
+            this.#receiveCompressed(frame, this.#codec)
           } else {
             const message = this.#assembler.push(frame)
             if (message !== undefined) this.#deliver(message)
@@ -572,6 +660,54 @@ export class WebSocket implements AsyncIterable<Message> {
     } catch (error) {
       this.#fail(error)
     }
+  }
+
+  /** A data frame on a connection with permessage-deflate: compressed messages are inflated in order. */
+  #receiveCompressed(frame: Frame, codec: MessageCodec): void {
+    if (frame.opcode !== Opcode.CONTINUATION) {
+      this.#compressed = frame.rsv1
+    } else if (frame.rsv1) {
+      // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
+      throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a continuation frame')
+    }
+    if (!this.#compressed) {
+      const message = this.#assembler.push(frame)
+      if (message === undefined) return
+      if (this.#receiveChain === undefined) this.#deliver(message)
+      else this.#afterReceives(() => this.#deliver(message))
+      return
+    }
+    // Continuation rules and the compressed size; UTF-8 is checked on the inflated text.
+    const type = this.#assembler.check(frame, false)
+    const inflated = codec.decompress(frame.payload, frame.fin)
+    inflated.catch(() => undefined) // handled below, in order
+    this.#afterReceives(() => inflated.then((data) => {
+      if (data === undefined) return
+      // RFC 6455 §8.1: text MUST be valid UTF-8, checked once inflated.
+      if (type === 'text' && !isValidUtf8(data)) throw new InvalidDataError('WS_ERR_INVALID_UTF8', 'a compressed text message is not valid UTF-8')
+      this.#deliver(new Message(type, data))
+    }))
+  }
+
+  /** Runs `step` after every message received before it is delivered; reading pauses while many wait. */
+  #afterReceives(step: () => unknown): void {
+    this.#receivePending++
+    if (!this.#paused && this.#receivePending > this.#highWaterMark) {
+      this.#paused = true
+      this.#transport.pause()
+    }
+    const chain: Promise<void> = (this.#receiveChain ?? RESOLVED).then(step).then(
+      () => undefined,
+      (error: unknown) => this.#fail(error),
+    ).finally(() => {
+      this.#receivePending--
+      if (this.#receiveChain === chain) this.#receiveChain = undefined
+      if (this.#paused && this.#belowLowWaterMark()) {
+        this.#paused = false
+        this.#transport.resume()
+      }
+    })
+    this.#receiveChain = chain
   }
 
   #onControlFrame(frame: Frame): void {
@@ -612,7 +748,9 @@ export class WebSocket implements AsyncIterable<Message> {
   #sendClose(code: number, reason: string, payload: Uint8Array, byApplication: boolean): void {
     this.#closeSent = { code, reason, byApplication }
     this.#state = 'closing'
-    this.#sendFrame(Opcode.CLOSE, payload)
+    // Messages accepted by send() before the close go out before it.
+    if (this.#sendChain !== undefined && this.#failure === undefined) void this.#sendChain.then(() => this.#sendFrame(Opcode.CLOSE, payload))
+    else this.#sendFrame(Opcode.CLOSE, payload)
     this.#closeTimer ??= setTimeout(() => this.#transport.destroy(), this.#closeTimeout)
   }
 
@@ -660,6 +798,7 @@ export class WebSocket implements AsyncIterable<Message> {
       endError = new ConnectionClosedError(info.code, info.reason, true)
     }
     this.#end = { info, error: endError }
+    this.#codec?.release()
     if (this.#inbound !== undefined) {
       this.#inbound.fail(endError ?? new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
       this.#inbound = undefined

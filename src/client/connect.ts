@@ -12,6 +12,10 @@ import { buildRequest, validateResponse } from '../core/handshake/client.ts'
 import { HttpHeadParser, type HttpResponseHead } from '../core/handshake/http-head.ts'
 import { nodeSha1 } from '../node/crypto.ts'
 import { SocketTransport } from '../node/transport.ts'
+import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
+import { acceptResponse, buildOffers, PERMESSAGE_DEFLATE } from '../core/deflate/params.ts'
+import { formatExtensions } from '../core/handshake/extensions.ts'
+import { ProtocolError } from '../core/errors.ts'
 
 /** Options of {@link connect}. Sizes in bytes, durations in milliseconds. */
 export interface ConnectOptions extends ConnectionOptions {
@@ -33,6 +37,11 @@ export interface ConnectOptions extends ConnectionOptions {
   proxy?: string | URL | undefined
   /** Largest response head accepted (default 16 KiB). */
   maxHeaderSize?: number | undefined
+  /**
+   * permessage-deflate (RFC 7692): offered by default, as browsers and ws do (the server decides);
+   * `false` offers nothing; options tune the offer and the compressor.
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined
   /** Trusted CA certificates (PEM) for `wss://`. */
   ca?: TlsConnectionOptions['ca'] | undefined
   /** Client certificate (PEM) for `wss://`. */
@@ -142,9 +151,12 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
     const key = generateKey()
     const defaultPort = target.secure ? 443 : 80
     const hostHeader = target.socketPath !== undefined ? 'localhost' : `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}${target.port === defaultPort ? '' : `:${target.port}`}`
+    const deflate = options.perMessageDeflate === false || options.streaming === true ? undefined : options.perMessageDeflate === true || options.perMessageDeflate === undefined ? {} : options.perMessageDeflate
     let request: string
+    let offered = ''
     try {
-      request = buildRequest({ host: hostHeader, path: target.path, key, protocols: options.protocols, origin: options.origin, headers })
+      if (deflate !== undefined) offered = formatExtensions(buildOffers(deflate))
+      request = buildRequest({ host: hostHeader, path: target.path, key, protocols: options.protocols, origin: options.origin, headers, extensions: offered })
     } catch (error) {
       fail(error)
       return
@@ -173,11 +185,27 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
           return
         }
         try {
-          const response = validateResponse(head, { key, protocols: options.protocols, extensions: '', hash: nodeSha1 })
+          const response = validateResponse(head, { key, protocols: options.protocols, extensions: offered, hash: nodeSha1 })
           done = true
           cleanup()
-          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest }, options)
+          let codec: PerMessageDeflate | undefined
+          let refusal: unknown
+          const agreed = response.extensions.find((e) => e.name === PERMESSAGE_DEFLATE)
+          if (agreed !== undefined && deflate !== undefined) {
+            try {
+              codec = new PerMessageDeflate(acceptResponse(agreed, deflate), 'client', { ...deflate, maxMessageSize: options.maxMessageSize })
+            } catch (error) {
+              refusal = error
+            }
+          }
+          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest, codec }, options)
           connected.resume()
+          if (refusal !== undefined) {
+            // RFC 6455 §7.4.1 / RFC 7692 §5: a response the client cannot accept fails the connection with 1010.
+            void ws.close(refusal instanceof ProtocolError ? refusal.closeCode : 1010, 'extension not acceptable')
+            reject(refusal)
+            return
+          }
           resolve(ws)
         } catch (error) {
           fail(error)

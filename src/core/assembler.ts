@@ -82,9 +82,10 @@ export class MessageAssembler {
   /**
    * Applies the rules of {@link push} to a data frame without keeping its payload: for streaming
    * a message out as its frames arrive. Returns the type of the message the frame belongs to; the
-   * message ends with the frame whose `fin` is set.
+   * message ends with the frame whose `fin` is set. `validateUtf8: false` leaves text unchecked
+   * (for compressed payloads, whose inflated text is checked instead).
    */
-  check(frame: Frame): MessageType {
+  check(frame: Frame, validateUtf8 = true): MessageType {
     const opcode = frame.opcode
     if (opcode === Opcode.CONTINUATION) {
       // RFC 6455 §5.4: a continuation frame continues a fragmented message; there is none here.
@@ -105,7 +106,7 @@ export class MessageAssembler {
       throw new MessageTooBigError('WS_ERR_TOO_MANY_FRAGMENTS', `a message of more than ${this.#maxFragments} fragments`, this.#maxFragments)
     }
     this.#length = length
-    if (type === 'text') {
+    if (type === 'text' && validateUtf8) {
       // RFC 6455 §8.1 / §5.6: text MUST be valid UTF-8; checked per fragment so it fails fast.
       this.#utf8.write(frame.payload)
       if (frame.fin) this.#utf8.end()

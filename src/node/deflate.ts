@@ -22,7 +22,7 @@
 
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
-import type { DeflateParams } from '../core/deflate/params.ts'
+import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
 import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
 
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed by the sender. */
@@ -100,8 +100,18 @@ export function setZlibConcurrency(limit: number): void {
   limiter.setLimit(limit)
 }
 
-/** The global zlib limiter's state, for monitoring and tests: the limit, operations running, operations waiting. */
-export function getZlibActivity(): { limit: number; active: number; waiting: number } {
+/** The state of the global zlib limiter. */
+export interface ZlibActivity {
+  /** Most zlib operations allowed at once. */
+  limit: number
+  /** Operations running now. */
+  active: number
+  /** Operations waiting for a turn. */
+  waiting: number
+}
+
+/** The global zlib limiter's state, for monitoring and tests. */
+export function getZlibActivity(): ZlibActivity {
   return { limit: limiter.limit, active: limiter.active, waiting: limiter.waiting }
 }
 
@@ -474,3 +484,9 @@ function stripTrailer(chunks: readonly Buffer[], length: number): Uint8Array {
   if (chunks.length === 1) return new Uint8Array(last.buffer, last.byteOffset, length - TRAILER.length)
   return concat(chunks, length).subarray(0, length - TRAILER.length)
 }
+
+/**
+ * The `perMessageDeflate` option of `connect` and `serve`: what to offer or accept (RFC 7692
+ * parameters) and how to compress (zlib level, memLevel, threshold, idle release).
+ */
+export type PerMessageDeflateConfig = PerMessageDeflateOptions & Omit<PerMessageDeflateCodecOptions, 'maxMessageSize'>

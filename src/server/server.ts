@@ -16,6 +16,9 @@ import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest }
 import { nodeSha1 } from '../node/crypto.ts'
 import { toRequestHead, toRequestInfo } from '../node/request.ts'
 import { SocketTransport } from '../node/transport.ts'
+import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
+import { negotiate } from '../core/deflate/params.ts'
+import { formatExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
 
 /** A refusal from a {@link ServerOptions.verify} hook: the HTTP status, headers and message to answer with. */
 export interface VerifyRefusal {
@@ -68,6 +71,11 @@ export interface ServerOptions extends ConnectionOptions {
   handshakeTimeout?: number | undefined
   /** Largest request head accepted (default 16 KiB); a larger one gets 431. Standalone servers only. */
   maxHeaderSize?: number | undefined
+  /**
+   * permessage-deflate (RFC 7692): off by default; `true` or options accept a client's offer
+   * (compression costs CPU and, with context takeover, zlib memory per connection).
+   */
+  perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined
   /** Called with the error of one connection (its handler threw, a protocol error, a stall...). */
   onError?: ((error: unknown, ws: WebSocket | undefined) => void) | undefined
 }
@@ -265,12 +273,24 @@ export class Server implements AsyncIterable<WebSocket> {
     if (select !== undefined && handshake.protocols.length > 0) {
       protocol = selectSubprotocol(handshake.protocols, typeof select === 'function' ? (offered) => select(offered, info) : select)
     }
+    // RFC 7692 §5: accept the first permessage-deflate offer that the server's options allow.
+    let extensions: ExtensionOffer[] = []
+    let codec: PerMessageDeflate | undefined
+    const deflate = options.perMessageDeflate
+    if (deflate !== undefined && deflate !== false && options.streaming !== true) {
+      const config = deflate === true ? {} : deflate
+      const agreed = negotiate(handshake.extensions, config)
+      if (agreed !== undefined) {
+        extensions = [agreed.response]
+        codec = new PerMessageDeflate(agreed.params, 'server', { ...config, maxMessageSize: options.maxMessageSize })
+      }
+    }
     if (socket.destroyed || !socket.writable) return undefined
     const accept = computeAccept(handshake.key, nodeSha1)
-    socket.write(buildResponse({ accept, protocol }), 'latin1')
+    socket.write(buildResponse({ accept, protocol, extensions: extensions.length > 0 ? formatExtensions(extensions) : undefined }), 'latin1')
     const tcp = socket as Socket
     tcp.setTimeout(0)
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head }, options)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec }, options)
   }
 
   #matchesPath(request: IncomingMessage): boolean {
