@@ -3,6 +3,7 @@
  * message never has to fit in memory.
  * @module
  */
+import { concatBytes } from './core/bytes.ts'
 import { MessageTooBigError } from './core/errors.ts'
 import { Message, type MessageType } from './core/message.ts'
 
@@ -89,15 +90,9 @@ export class MessageStream implements AsyncIterable<Uint8Array> {
     for await (const chunk of this) {
       size += chunk.length
       if (size > maxSize) throw new MessageTooBigError('WS_ERR_MESSAGE_TOO_BIG', `a message of more than ${maxSize} bytes`, maxSize)
-      parts.push(chunk.slice())
+      parts.push(chunk)
     }
-    const data = new Uint8Array(size)
-    let offset = 0
-    for (const part of parts) {
-      data.set(part, offset)
-      offset += part.length
-    }
-    return new Message(this.type, data)
+    return new Message(this.type, concatBytes(parts, size))
   }
 
   /** Reads the whole message and decodes it as UTF-8. */

@@ -126,6 +126,16 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   }
 }
 
+/** Feeds a response head parser; returns the head once complete, or reports a malformed one to `fail`. */
+function pushHead(parser: HttpHeadParser, chunk: Uint8Array, fail: (error: unknown) => void): HttpResponseHead | undefined {
+  try {
+    return parser.push(chunk) as HttpResponseHead | undefined
+  } catch (error) {
+    fail(error)
+    return undefined
+  }
+}
+
 /** One handshake: a connection, or the head of a redirect response to follow. */
 function attempt(target: Target, headers: Record<string, string>, options: ConnectOptions): Promise<WebSocket | HttpResponseHead> {
   const signal = options.signal
@@ -166,13 +176,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       socket = connected
       const parser = new HttpHeadParser({ kind: 'response', maxHeadSize: options.maxHeaderSize ?? 16 * 1024 })
       const onData = (chunk: Uint8Array): void => {
-        let head: HttpResponseHead | undefined
-        try {
-          head = parser.push(chunk) as HttpResponseHead | undefined
-        } catch (error) {
-          fail(error)
-          return
-        }
+        const head = pushHead(parser, chunk, fail)
         if (head === undefined || done) return
         connected.off('data', onData)
         connected.off('close', onClose)
@@ -266,13 +270,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       proxySocket.write(`${connectRequest}\r\n`, 'latin1')
       const parser = new HttpHeadParser({ kind: 'response' })
       const onData = (chunk: Uint8Array): void => {
-        let head: HttpResponseHead | undefined
-        try {
-          head = parser.push(chunk) as HttpResponseHead | undefined
-        } catch (error) {
-          fail(error)
-          return
-        }
+        const head = pushHead(parser, chunk, fail)
         if (head === undefined) return
         proxySocket.off('data', onData)
         if (head.status < 200 || head.status >= 300) {

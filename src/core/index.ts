@@ -5,6 +5,7 @@
  * @module wsflow/core
  */
 export { ByteQueue, EMPTY } from './byte-queue.ts'
+export { concatBytes } from './bytes.ts'
 export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, MAX_CONTROL_PAYLOAD, NEED_MORE, Opcode, isControlOpcode, type NeedMore } from './constants.ts'
 export { FrameDecoder, Rsv, parseFrames, type DecodeOptions } from './decoder.ts'
 export { encodeFrame, frameHeaderLength, generateMaskingKey, type EncodeOptions } from './encoder.ts'

@@ -21,6 +21,7 @@
  */
 
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib'
+import { concatBytes } from '../core/bytes.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
 import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
 import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
@@ -464,13 +465,7 @@ function toInflateError(error: unknown): unknown {
 
 /** Joins zlib's chunks into one plain Uint8Array of its own (never a view of zlib's 16 KiB output buffers). */
 function concat(chunks: readonly Buffer[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.length
-  }
-  return out
+  return concatBytes(chunks, length)
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Transport, TransportHandlers } from '../connection.ts'
+import { concatBytes } from '../core/bytes.ts'
 
 // Small chunks written in one tick are copied into one buffer up to this size (one write, one
 // syscall); larger chunks are written as they are, corked together (writev).
@@ -169,13 +170,7 @@ export class SocketTransport implements Transport {
     if (pending.length === 1) {
       socket.write(pending[0]!)
     } else if (bytes <= JOIN_LIMIT) {
-      const joined = Buffer.allocUnsafe(bytes)
-      let offset = 0
-      for (const chunk of pending) {
-        joined.set(chunk, offset)
-        offset += chunk.length
-      }
-      socket.write(joined)
+      socket.write(concatBytes(pending, bytes, Buffer.allocUnsafe(bytes)))
     } else {
       socket.cork()
       for (const chunk of pending) socket.write(chunk)

@@ -1,3 +1,4 @@
+import { concatBytes } from '../core/bytes.ts'
 import { encodeFrame, type EncodeOptions } from '../core/encoder.ts'
 import type { Frame } from '../core/frame.ts'
 
@@ -22,13 +23,7 @@ export function encodeFrames(options: EncodeOptions = {}): (source: AsyncIterabl
       let total = 0
       for (const chunk of chunks) total += chunk.length
       if (total <= JOIN_LIMIT) {
-        const joined = new Uint8Array(total)
-        let offset = 0
-        for (const chunk of chunks) {
-          joined.set(chunk, offset)
-          offset += chunk.length
-        }
-        yield joined
+        yield concatBytes(chunks, total)
       } else {
         yield* chunks
       }
