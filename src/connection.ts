@@ -495,6 +495,11 @@ export class WebSocket implements AsyncIterable<Message> {
     const iterator: AsyncIterator<T, undefined> & AsyncIterable<T> = {
       next: () => {
         if (done) return Promise.resolve({ value: undefined, done: true })
+        if (this.#taken !== undefined) {
+          // Asking for the next message drops what is left of the stream taken before.
+          this.#taken.abandon()
+          this.#taken = undefined
+        }
         const ready = this.#next()
         if (ready !== undefined && map === undefined && ready.done !== true) return Promise.resolve(ready as IteratorResult<T, undefined>)
         return settle(ready !== undefined ? Promise.resolve(ready) : this.#wait())
