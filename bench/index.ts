@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process'
 import { cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
-const BENCHES = ['decoder.ts', 'mask.ts', 'echo.ts']
+const BENCHES = ['decoder.ts', 'mask.ts', 'echo.ts', 'memory.ts']
 const flags = process.argv.slice(2)
 const started = performance.now()
 const cpu = cpus()
