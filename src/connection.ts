@@ -153,6 +153,8 @@ const RESOLVED = Promise.resolve()
 // tick); larger unmasked payloads go to the socket as they are. bench: a copy below 1 KiB costs
 // less than another chunk in the socket's write queue.
 const COPY_THRESHOLD = 1024
+const MASKED: EncodeOptions = { mask: true }
+const UNMASKED: EncodeOptions = { mask: false }
 const OK_CLOSE_CODES = new Set<number>([CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RECEIVED])
 const REASONS: Record<number, string> = {
   [CloseCode.PROTOCOL_ERROR]: 'protocol error',
@@ -225,7 +227,6 @@ export class WebSocket implements AsyncIterable<Message> {
   #receivePending = 0
   #compressed = false
   #deferredClose: Frame | undefined = undefined
-  readonly #encodeOptions: EncodeOptions
   readonly #fragmentSize: number
   readonly #closeTimeout: number
   readonly #stallTimeout: number
@@ -243,7 +244,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #waiters: Waiter[] = []
   #inbound: MessageStreamController | undefined = undefined
   #taken: MessageStreamController | undefined = undefined
-  readonly #controllers = new Map<MessageStream, MessageStreamController>()
+  #controllers: Map<MessageStream, MessageStreamController> | undefined = undefined
   #readers = 0
   #everRead = false
   #paused = false
@@ -259,6 +260,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #lastMessage = 0
   #keepAliveSent = false
   #pings: PendingPing[] = []
+  #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
 
   /** Creates a connection over an open transport once the opening handshake is done. */
   constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}) {
@@ -279,7 +281,6 @@ export class WebSocket implements AsyncIterable<Message> {
     })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#mask = init.role === 'client'
-    this.#encodeOptions = { mask: this.#mask }
     this.#fragmentSize = options.fragmentSize ?? Infinity
     this.#closeTimeout = options.closeTimeout ?? 5000
     this.#stallTimeout = options.stallTimeout ?? 0
@@ -318,7 +319,12 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   /** Sends each item of `source` (awaiting backpressure); closes with 1000 when it ends, 1011 if it throws. */
-  readonly sink = async (source: AsyncIterable<Outgoing> | Iterable<Outgoing>): Promise<void> => {
+  get sink(): (source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void> {
+    this.#sink ??= (source) => this.#sinkFrom(source)
+    return this.#sink
+  }
+
+  async #sinkFrom(source: AsyncIterable<Outgoing> | Iterable<Outgoing>): Promise<void> {
     try {
       for await (const data of source) await this.send(data)
     } catch (error) {
@@ -392,7 +398,7 @@ export class WebSocket implements AsyncIterable<Message> {
     const length = frame.payload.length
     if (this.#mask || length <= COPY_THRESHOLD) {
       const offset = transport.reserve(frameHeaderLength(length, this.#mask) + length)
-      writeFrame(frame, transport.buffer, offset, this.#encodeOptions)
+      writeFrame(frame, transport.buffer, offset, this.#mask ? MASKED : UNMASKED)
     } else {
       const offset = transport.reserve(frameHeaderLength(length, false))
       writeFrameHeader(frame, false, transport.buffer, offset)
@@ -468,49 +474,61 @@ export class WebSocket implements AsyncIterable<Message> {
   #iterate<T>(map: ((item: Message | MessageStream) => T | Promise<T>) | undefined): AsyncIterator<T, undefined> & AsyncIterable<T> {
     this.#readers++
     this.#everRead = true
-    let done = false
-    const finish = (): void => {
-      if (done) return
-      done = true
-      if (--this.#readers === 0) this.#unattended()
+    return new WebSocket.#Iterator<T>(this, map)
+  }
+
+  /** One reader of the messages: an object of three fields instead of a handful of closures per connection. */
+  static readonly #Iterator = class MessageIterator<T> implements AsyncIterator<T, undefined>, AsyncIterable<T> {
+    readonly #ws: WebSocket
+    readonly #map: ((item: Message | MessageStream) => T | Promise<T>) | undefined
+    #done = false
+
+    constructor(ws: WebSocket, map: ((item: Message | MessageStream) => T | Promise<T>) | undefined) {
+      this.#ws = ws
+      this.#map = map
     }
-    const settle = (result: Promise<IteratorResult<Message | MessageStream, undefined>>): Promise<IteratorResult<T, undefined>> => {
-      const settled = result.then(
-        (r) => {
-          if (r.done) {
-            finish()
-            return r
+
+    next(): Promise<IteratorResult<T, undefined>> {
+      if (this.#done) return Promise.resolve({ value: undefined, done: true })
+      const ws = this.#ws
+      if (ws.#taken !== undefined) {
+        // Asking for the next message drops what is left of the stream taken before.
+        ws.#taken.abandon()
+        ws.#taken = undefined
+      }
+      const ready = ws.#next()
+      if (ready !== undefined && this.#map === undefined && ready.done !== true) return Promise.resolve(ready as IteratorResult<T, undefined>)
+      return (ready !== undefined ? Promise.resolve(ready) : ws.#wait()).then(
+        (result) => {
+          if (result.done) {
+            this.#finish()
+            return result
           }
-          if (map === undefined) return r as IteratorResult<T, undefined>
-          const value = map(r.value)
+          if (this.#map === undefined) return result as IteratorResult<T, undefined>
+          const value = this.#map(result.value)
           return value instanceof Promise ? value.then((v) => ({ value: v, done: false as const })) : { value, done: false as const }
         },
         (error: unknown) => {
-          finish()
+          this.#finish()
           throw error
         },
       )
-      return settled
     }
-    const iterator: AsyncIterator<T, undefined> & AsyncIterable<T> = {
-      next: () => {
-        if (done) return Promise.resolve({ value: undefined, done: true })
-        if (this.#taken !== undefined) {
-          // Asking for the next message drops what is left of the stream taken before.
-          this.#taken.abandon()
-          this.#taken = undefined
-        }
-        const ready = this.#next()
-        if (ready !== undefined && map === undefined && ready.done !== true) return Promise.resolve(ready as IteratorResult<T, undefined>)
-        return settle(ready !== undefined ? Promise.resolve(ready) : this.#wait())
-      },
-      return: () => {
-        finish()
-        return Promise.resolve({ value: undefined, done: true })
-      },
-      [Symbol.asyncIterator]: () => iterator,
+
+    return(): Promise<IteratorResult<T, undefined>> {
+      this.#finish()
+      return Promise.resolve({ value: undefined, done: true })
     }
-    return iterator
+
+    [Symbol.asyncIterator](): this {
+      return this
+    }
+
+    #finish(): void {
+      if (this.#done) return
+      this.#done = true
+      if (--this.#ws.#readers === 0) this.#ws.#unattended()
+    }
   }
 
   #wait(): Promise<IteratorResult<Message | MessageStream, undefined>> {
@@ -610,8 +628,8 @@ export class WebSocket implements AsyncIterable<Message> {
   /** The reader moves on to `stream`: what is left of the one it had is dropped. */
   #take(stream: MessageStream): void {
     this.#taken?.abandon()
-    this.#taken = this.#controllers.get(stream)
-    this.#controllers.delete(stream)
+    this.#taken = this.#controllers?.get(stream)
+    this.#controllers?.delete(stream)
   }
 
   /** Streaming mode: a data frame's payload goes straight to its message's stream. */
@@ -619,10 +637,10 @@ export class WebSocket implements AsyncIterable<Message> {
     const type = this.#assembler.check(frame)
     if (frame.opcode !== Opcode.CONTINUATION) {
       const { stream, controller } = MessageStream.create(type, (bytes) => this.#consumed(bytes))
-      this.#controllers.set(stream, controller)
+      ;(this.#controllers ??= new Map()).set(stream, controller)
       this.#inbound = controller
       if (!this.#deliver(stream)) {
-        this.#controllers.delete(stream)
+        this.#controllers?.delete(stream)
         controller.abandon()
       }
     }

@@ -5,11 +5,6 @@
  */
 import type { Socket } from 'node:net'
 import type { Transport, TransportHandlers } from '../connection.ts'
-import { concatBytes } from '../core/bytes.ts'
-
-// Small chunks written in one tick are copied into one buffer up to this size (one write, one
-// syscall); larger chunks are written as they are, corked together (writev).
-const JOIN_LIMIT = 64 * 1024
 
 /** Socket high-water mark above which `write` asks the caller to wait for drain, in bytes. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024
@@ -30,6 +25,7 @@ export class SocketTransport implements Transport {
   #batch: Buffer | undefined = undefined
   #batchStart = 0
   #batchEnd = 0
+  #lastFlush = 0
   #scheduled = false
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = []
   #closed = false
@@ -87,8 +83,10 @@ export class SocketTransport implements Transport {
     let batch = this.#batch
     if (batch === undefined || batch.length - this.#batchEnd < length) {
       this.#cutBatch()
-      // bench: Buffer.allocUnsafe below 4 KiB slices Node's shared pool, so a small batch is cheap.
-      batch = this.#batch = Buffer.allocUnsafe(Math.max(length, batch === undefined ? 4000 : Math.min(batch.length * 2, 256 * 1024)))
+      // Sized like the last tick's writes (bench/memory.ts: a fixed 4 KB batch per tick cost idle
+      // connections 8 KiB of rss each); Buffer.allocUnsafe below 4 KiB slices Node's shared pool.
+      const size = batch === undefined ? Math.min(Math.max(this.#lastFlush, 256), 64 * 1024) : Math.min(batch.length * 2, 256 * 1024)
+      batch = this.#batch = Buffer.allocUnsafe(Math.max(length, size))
       this.#batchStart = this.#batchEnd = 0
     }
     const offset = this.#batchEnd
@@ -167,11 +165,12 @@ export class SocketTransport implements Transport {
     this.#pending = []
     this.#pendingBytes = 0
     const socket = this.#socket
+    this.#lastFlush = bytes
     if (pending.length === 1) {
       socket.write(pending[0]!)
-    } else if (bytes <= JOIN_LIMIT) {
-      socket.write(concatBytes(pending, bytes, Buffer.allocUnsafe(bytes)))
     } else {
+      // Small frames already share one batch chunk; what remains are large payloads, written
+      // as they are, corked into one writev.
       socket.cork()
       for (const chunk of pending) socket.write(chunk)
       socket.uncork()

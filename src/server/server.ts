@@ -217,7 +217,7 @@ export class Server implements AsyncIterable<WebSocket> {
    * `upgrade` event: for frameworks and `noServer` setups.
    */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): void {
-    socket.on('error', () => undefined) // errors before the upgrade concern this socket only
+    socket.on('error', ignore) // errors before the upgrade concern this socket only
     if (this.#closing) return refuse(socket, new HandshakeError('the server is shutting down', 503))
     if (!this.#matchesPath(request)) return refuse(socket, new HandshakeError(`no WebSocket endpoint at ${request.url ?? '/'}`, 404))
     if (this.#clients.size + this.#handshakes >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
@@ -290,6 +290,7 @@ export class Server implements AsyncIterable<WebSocket> {
     socket.write(buildResponse({ accept, protocol, extensions: extensions.length > 0 ? formatExtensions(extensions) : undefined }), 'latin1')
     const tcp = socket as Socket
     tcp.setTimeout(0)
+    tcp.off('error', ignore) // the transport listens from here on
     return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec }, options)
   }
 
@@ -371,6 +372,8 @@ export class Server implements AsyncIterable<WebSocket> {
     await serverClosed
   }
 }
+
+function ignore(): void {}
 
 function refuse(socket: Duplex, error: HandshakeError): void {
   if (socket.writable && !socket.destroyed) socket.end(buildErrorResponse(error), 'latin1', () => socket.destroy())
