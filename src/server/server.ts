@@ -73,7 +73,8 @@ export interface ServerOptions extends ConnectionOptions {
   maxHeaderSize?: number | undefined
   /**
    * permessage-deflate (RFC 7692): off by default; `true` or options accept a client's offer
-   * (compression costs CPU and, with context takeover, zlib memory per connection).
+   * (compression costs CPU and, with context takeover, zlib memory per connection). The server's
+   * compressor is reset after each message unless `serverNoContextTakeover: false` is given.
    */
   perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined
   /** Called with the error of one connection (its handler threw, a protocol error, a stall...). */
@@ -278,7 +279,10 @@ export class Server implements AsyncIterable<WebSocket> {
     let codec: PerMessageDeflate | undefined
     const deflate = options.perMessageDeflate
     if (deflate !== undefined && deflate !== false && options.streaming !== true) {
-      const config = deflate === true ? {} : deflate
+      // By default the server resets its compressor after each message (RFC 7692 §7.1.1.1 lets it
+      // add server_no_context_takeover unasked): an idle connection then holds no compressor, only
+      // the inflate window its client's context takeover needs (bench/memory.ts).
+      const config = { serverNoContextTakeover: true, ...(deflate === true ? {} : deflate) }
       const agreed = negotiate(handshake.extensions, config)
       if (agreed !== undefined) {
         extensions = [agreed.response]
