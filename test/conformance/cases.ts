@@ -10,7 +10,8 @@
  * of the listed codes. Payloads are built inside `run`, so the big ones exist only while they run.
  * @module
  */
-import type { Chop, Peer } from './peer.ts'
+import type { PerMessageDeflateConfig } from '../../src/index.ts'
+import type { Chop, ExtensionAnswer, Peer } from './peer.ts'
 import { UTF8_GROUPS } from './utf8-vectors.ts'
 import { Op, concat, encodeWireFrame, hex, utf8, type FrameSpec } from './wire.ts'
 
@@ -41,12 +42,65 @@ export interface Expectation {
   check?: ((peer: Peer) => string[]) | undefined
   /** Autobahn calls the case informational: any sane outcome is OK. */
   informational?: boolean | undefined
+  /** Measurements to report with the verdict (never change it). */
+  info?: ((peer: Peer) => string[]) | undefined
 }
 
 /** Connection options of the wsflow endpoint a case needs (default: none, as users write it). */
 export interface WsflowOptions {
   maxMessageSize?: number
   fragmentSize?: number
+}
+
+/** The frames of one message cut into data frames of `size` bytes (at least one frame). */
+export function splitFrames(opcode: number, payload: Uint8Array, size: number): FrameSpec[] {
+  return fragments(opcode, payload, size)
+}
+
+/**
+ * permessage-deflate (RFC 7692) for a case: what wsflow is configured with, what the peer offers
+ * (server role) or answers (client role), and whether the handshake must agree on it.
+ */
+export interface DeflateSetup {
+  /** wsflow's `perMessageDeflate` option (serve() or connect()); default true. */
+  wsflow?: boolean | PerMessageDeflateConfig | undefined
+  /** Server role: the peer's Sec-WebSocket-Extensions offer; default {@link DEFAULT_OFFER}; '' sends no offer. */
+  offer?: string | undefined
+  /** Client role: the fake server's answer to wsflow's offers; default {@link acceptOffer}(). */
+  answer?: ExtensionAnswer | undefined
+  /** Whether the handshake must agree on permessage-deflate (default true). */
+  negotiated?: boolean | undefined
+}
+
+/** What browsers offer: permessage-deflate, letting the server pick the client's window. */
+export const DEFAULT_OFFER = 'permessage-deflate; client_max_window_bits'
+
+/**
+ * An answer that accepts wsflow's first permessage-deflate offer as a server does (RFC 7692 §7.1):
+ * echoing server_no_context_takeover and server_max_window_bits when offered (the latter lowered
+ * to `serverMaxWindowBits` if given), adding `server_no_context_takeover` /
+ * `client_no_context_takeover` when asked, and `client_max_window_bits=n` only when the offer has
+ * that parameter (§7.1.2.2).
+ */
+export function acceptOffer(ask: { serverNoContextTakeover?: boolean; clientNoContextTakeover?: boolean; serverMaxWindowBits?: number; clientMaxWindowBits?: number } = {}): ExtensionAnswer {
+  return (offers) => {
+    const offer = offers.find((o) => o.name === 'permessage-deflate')
+    if (offer === undefined) return undefined
+    const has = (name: string): string | true | undefined => offer.params.find(([n]) => n === name)?.[1]
+    const parts = ['permessage-deflate']
+    if (has('server_no_context_takeover') !== undefined || ask.serverNoContextTakeover === true) parts.push('server_no_context_takeover')
+    if (ask.clientNoContextTakeover === true) parts.push('client_no_context_takeover')
+    const offeredServer = has('server_max_window_bits')
+    if (offeredServer !== undefined || ask.serverMaxWindowBits !== undefined) {
+      const bits = Math.min(typeof offeredServer === 'string' ? Number(offeredServer) : 15, ask.serverMaxWindowBits ?? 15)
+      parts.push(`server_max_window_bits=${bits}`)
+    }
+    const offeredClient = has('client_max_window_bits')
+    if (offeredClient !== undefined && ask.clientMaxWindowBits !== undefined) {
+      parts.push(`client_max_window_bits=${Math.min(ask.clientMaxWindowBits, offeredClient === true ? 15 : Number(offeredClient))}`)
+    }
+    return parts.join('; ')
+  }
 }
 
 /** One conformance case. */
@@ -69,22 +123,24 @@ export interface Case {
   app?: 'echo' | 'close-on-request' | undefined
   /** Client role: the first frames go out in the same TCP segment as the 101 response. */
   coalesceHandshake?: boolean | undefined
+  /** permessage-deflate: negotiate it as this says (default: wsflow's client offers it as usual, nothing accepts it). */
+  deflate?: DeflateSetup | undefined
 }
 
 // ---------------------------------------------------------------------------------------------
 // Builders
 
-const text = (data: Uint8Array | string): ExpectedEvent => ({ kind: 'text', data: typeof data === 'string' ? utf8(data) : data })
-const binary = (data: Uint8Array): ExpectedEvent => ({ kind: 'binary', data })
-const pong = (data: Uint8Array | string = new Uint8Array(0)): ExpectedEvent => ({ kind: 'pong', data: typeof data === 'string' ? utf8(data) : data })
+export const text = (data: Uint8Array | string): ExpectedEvent => ({ kind: 'text', data: typeof data === 'string' ? utf8(data) : data })
+export const binary = (data: Uint8Array): ExpectedEvent => ({ kind: 'binary', data })
+export const pong = (data: Uint8Array | string = new Uint8Array(0)): ExpectedEvent => ({ kind: 'pong', data: typeof data === 'string' ? utf8(data) : data })
 
 /** Expect these events, then a normal close started by the peer and echoed with 1000. */
-function echo(...events: ExpectedEvent[]): Expectation {
+export function echo(...events: ExpectedEvent[]): Expectation {
   return { ok: [events], close: { byPeer: true, codes: [1000] } }
 }
 
 /** Expect wsflow to fail the connection with `code` (one of them); `ok` events may come first. */
-function fail(code: number | number[], more: Partial<Expectation> = {}): Expectation {
+export function fail(code: number | number[], more: Partial<Expectation> = {}): Expectation {
   return { ok: [[]], ...more, close: { byPeer: false, codes: typeof code === 'number' ? [code] : code } }
 }
 

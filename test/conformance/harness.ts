@@ -7,7 +7,7 @@
  * @module
  */
 import { connect, serve, type Server, type WebSocket } from '../../src/index.ts'
-import { EMPTY_CLOSE, type Case, type Expectation, type ExpectedEvent } from './cases.ts'
+import { DEFAULT_OFFER, EMPTY_CLOSE, acceptOffer, type Case, type Expectation, type ExpectedEvent } from './cases.ts'
 import { FakeServer, connectPeer, type Peer, type PeerEvent } from './peer.ts'
 import { show } from './wire.ts'
 
@@ -28,6 +28,9 @@ export interface CaseResult {
   ms: number
   /** The peer's timeline, for failed cases. */
   log: string[]
+  /** Messages wsflow sent compressed (permessage-deflate), of all it sent. */
+  compressed: number
+  messages: number
 }
 
 /** Runs cases in one role. */
@@ -152,9 +155,10 @@ export function judge(expectation: Expectation, peer: Peer, extra: string[]): { 
     lenient.push('not fail-fast: failed only after the rest of the message arrived')
   }
   if (expectation.check !== undefined) failures.push(...expectation.check(peer))
-  if (failures.length > 0) return { verdict: 'FAILED', notes: [...failures, ...lenient] }
-  if (lenient.length > 0) return { verdict: 'NON-STRICT', notes: lenient }
-  return { verdict: 'OK', notes: [] }
+  const info = expectation.info?.(peer) ?? []
+  if (failures.length > 0) return { verdict: 'FAILED', notes: [...failures, ...lenient, ...info] }
+  if (lenient.length > 0) return { verdict: 'NON-STRICT', notes: [...lenient, ...info] }
+  return { verdict: 'OK', notes: info }
 }
 
 function closeOf(peer: Peer): string {
@@ -174,10 +178,18 @@ async function runCase(role: 'server' | 'client', c: Case, open: () => Promise<{
     const expectation = await drive(c, peer)
     const extra = await opened.extra()
     for (const crash of crashes.slice(crashesBefore)) extra.push(`crash: ${crash}`)
+    if (c.deflate !== undefined) {
+      // RFC 7692: the handshake agrees on permessage-deflate exactly when the case says it must.
+      const want = c.deflate.negotiated ?? true
+      if (want !== (peer.deflate !== undefined)) {
+        extra.push(`permessage-deflate ${want ? 'was not negotiated' : 'was negotiated where it must not be'} (wsflow's ${role === 'server' ? 'response' : 'offer'}: ${peer.wsflowExtensions ?? 'none'})`)
+      }
+    }
     const { verdict, notes } = judge(expectation, peer, extra)
-    return { ...base, verdict, notes, close: closeOf(peer), ms: performance.now() - start, log: peer.log }
+    const data = peer.events.filter((e) => e.kind === 'text' || e.kind === 'binary')
+    return { ...base, verdict, notes, close: closeOf(peer), ms: performance.now() - start, log: peer.log, compressed: data.filter((e) => e.compressed === true).length, messages: data.length }
   } catch (error) {
-    return { ...base, verdict: 'FAILED', notes: [`harness: ${(error as Error).message}`], close: peer === undefined ? '-' : closeOf(peer), ms: performance.now() - start, log: peer?.log ?? [] }
+    return { ...base, verdict: 'FAILED', notes: [`harness: ${(error as Error).message}`], close: peer === undefined ? '-' : closeOf(peer), ms: performance.now() - start, log: peer?.log ?? [], compressed: 0, messages: 0 }
   } finally {
     peer?.destroy()
   }
@@ -188,12 +200,14 @@ export async function startServerRole(): Promise<RoleRunner> {
   watchCrashes(true)
   const servers = new Map<string, Server>()
   const serverFor = async (c: Case): Promise<Server> => {
-    const key = JSON.stringify([c.options ?? {}, c.app ?? 'echo'])
+    const perMessageDeflate = c.deflate === undefined ? undefined : (c.deflate.wsflow ?? true)
+    const key = JSON.stringify([c.options ?? {}, c.app ?? 'echo', perMessageDeflate ?? null])
     let server = servers.get(key)
     if (server === undefined) {
+      const options = { port: 0, host: '127.0.0.1', ...c.options, ...(perMessageDeflate === undefined ? {} : { perMessageDeflate }) }
       server = c.app === 'close-on-request'
-        ? await serve({ port: 0, host: '127.0.0.1', ...c.options }, (ws) => echoUntilAsked(ws))
-        : await serve({ port: 0, host: '127.0.0.1', ...c.options }, async (ws) => {
+        ? await serve(options, (ws) => echoUntilAsked(ws))
+        : await serve(options, async (ws) => {
           for await (const m of ws) await ws.send(m)
         })
       servers.set(key, server)
@@ -205,7 +219,8 @@ export async function startServerRole(): Promise<RoleRunner> {
     run: (c) =>
       runCase('server', c, async () => {
         const server = await serverFor(c)
-        const peer = await connectPeer(server.port)
+        const offer = c.deflate === undefined ? undefined : c.deflate.offer === undefined ? DEFAULT_OFFER : c.deflate.offer === '' ? undefined : c.deflate.offer
+        const peer = await connectPeer(server.port, { extensions: offer })
         const extra = async (): Promise<string[]> => {
           // wsflow's side must notice the end of TCP and forget the connection.
           for (let i = 0; i < CLEANUP_WAIT_MS / 10 && server.clients.size > 0; i++) await sleep(10)
@@ -231,8 +246,10 @@ export async function startClientRole(): Promise<RoleRunner> {
     role: 'client',
     run: (c) =>
       runCase('client', c, async () => {
-        const peerPromise = fake.nextPeer(2000, c.coalesceHandshake === true)
-        const wsPromise = connect(fake.url, { ...c.options, handshakeTimeout: 2000 })
+        const answer = c.deflate === undefined ? undefined : (c.deflate.answer ?? acceptOffer())
+        const peerPromise = fake.nextPeer(2000, c.coalesceHandshake === true, answer)
+        const perMessageDeflate = c.deflate?.wsflow ?? true
+        const wsPromise = connect(fake.url, { ...c.options, handshakeTimeout: 2000, ...(c.deflate === undefined ? {} : { perMessageDeflate }) })
         wsPromise.catch(() => undefined)
         peerPromise.catch(() => undefined)
         const peer = await peerPromise
@@ -255,6 +272,9 @@ export async function startClientRole(): Promise<RoleRunner> {
         const extra = async (): Promise<string[]> => {
           if (connectError !== undefined) return [`connect() rejected: ${(connectError as Error).message}`]
           const out: string[] = []
+          // wsflow's client must agree with what went over the wire.
+          const agreed = ws?.extensions.some((e) => e.name === 'permessage-deflate') === true
+          if (ws !== undefined && agreed !== (peer.deflate !== undefined)) out.push(`ws.extensions says permessage-deflate ${agreed ? 'was' : 'was not'} agreed; the handshake says otherwise`)
           const closedInTime = await Promise.race([echo.then(() => true), sleep(CLEANUP_WAIT_MS).then(() => false)])
           const socket = ws
           if (socket !== undefined && (!closedInTime || socket.readyState !== 'closed')) {
@@ -291,6 +311,8 @@ export function summarize(results: readonly CaseResult[]): string {
     lines.push(`  ${name.padEnd(30)} ${String(counts.OK).padStart(4)} OK ${String(counts['NON-STRICT']).padStart(3)} NON-STRICT ${String(counts.FAILED).padStart(3)} FAILED`)
   }
   lines.push(`  ${total.OK} OK, ${total['NON-STRICT']} NON-STRICT, ${total.FAILED} FAILED (${results.length} cases)`)
+  const compressed = results.reduce((n, r) => n + r.compressed, 0)
+  if (compressed > 0) lines.push(`  permessage-deflate: ${compressed} of the ${results.reduce((n, r) => n + r.messages, 0)} messages wsflow sent were compressed`)
   return lines.join('\n')
 }
 

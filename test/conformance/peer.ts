@@ -11,6 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { connect as netConnect, createServer, type Server, type Socket } from 'node:net'
 import { Op, WireReader, concat, encodeWireFrame, isSendableCloseCode, isValidUtf8, show, toBytes, type FrameSpec, type WireFrame } from './wire.ts'
+import { PeerCodec, judgeResponse, offerProblems, parseExtensionList, type ExtElement, type PmceParams } from './pmce.ts'
 
 /** The role the peer plays: 'client' tests wsflow's server, 'server' tests wsflow's client. */
 export type PeerRole = 'client' | 'server'
@@ -21,7 +22,17 @@ export interface PeerEvent {
   data: Uint8Array
   /** Frames the message came in (1 unless wsflow fragmented it). */
   frames: number
+  /** permessage-deflate: the message came compressed (RSV1); `data` is then what it inflated to. */
+  compressed?: boolean | undefined
+  /** permessage-deflate: the compressed size on the wire. */
+  wireLength?: number | undefined
 }
+
+/**
+ * What the server answers to the client's Sec-WebSocket-Extensions offers (parsed; empty when it
+ * sent none): the response value, or undefined for no Sec-WebSocket-Extensions header.
+ */
+export type ExtensionAnswer = (offers: readonly ExtElement[]) => string | undefined
 
 /** How bytes are cut into socket writes: one write, one write per frame, or writes of `octets` bytes. */
 export type Chop = 'whole' | 'frames' | { octets: number }
@@ -59,20 +70,29 @@ export class Peer {
   failFastMissed = false
   /** Whether to answer wsflow's close frame at once (as Autobahn does); a script may hold it back. */
   echoClose = true
+  /** permessage-deflate as agreed in the handshake (RFC 7692), or undefined when not negotiated. */
+  readonly deflate: PmceParams | undefined
+  /** The Sec-WebSocket-Extensions value wsflow sent: its response (peer as client) or its offer (peer as server). */
+  readonly wsflowExtensions: string | undefined
 
   readonly #socket: Socket
   readonly #reader = new WireReader()
   readonly #start = performance.now()
   #waiters: (() => void)[] = []
-  #message: { kind: 'text' | 'binary'; parts: Uint8Array[]; frames: number } | undefined
+  #message: { kind: 'text' | 'binary'; parts: Uint8Array[]; frames: number; compressed: boolean } | undefined
   #endedByMe = false
   #maskedFrames = 0
   readonly #maskingKeys = new Set<string>()
   #bytesReceived = 0
+  readonly #codec: PeerCodec | undefined
 
-  constructor(socket: Socket, role: PeerRole, head: Uint8Array) {
+  constructor(socket: Socket, role: PeerRole, head: Uint8Array, pmce: { params: PmceParams | undefined; header: string | undefined; problems: string[] } = { params: undefined, header: undefined, problems: [] }) {
     this.#socket = socket
     this.role = role
+    this.deflate = pmce.params
+    this.wsflowExtensions = pmce.header
+    this.#codec = pmce.params === undefined ? undefined : new PeerCodec(pmce.params, role)
+    for (const problem of pmce.problems) this.#violation(`handshake: ${problem}`)
     socket.setNoDelay(true)
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('end', () => {
@@ -212,6 +232,30 @@ export class Peer {
     return sleep(ms)
   }
 
+  /**
+   * Compresses one message with the peer's own permessage-deflate (RFC 7692 §7.2.1) as agreed in
+   * the handshake; `final` ends the DEFLATE stream with a BFINAL block (§7.2.3.4). Throws when the
+   * extension was not negotiated.
+   */
+  compress(data: Uint8Array | string, final = false): Uint8Array {
+    if (this.#codec === undefined) throw new Error('peer: permessage-deflate was not negotiated')
+    return this.#codec.compress(toBytes(data), final)
+  }
+
+  /**
+   * The frames of one compressed message (RFC 7692 §6.1: RSV1 on the first frame only), its
+   * compressed payload cut into frames of `fragment` bytes (default: one frame).
+   */
+  compressedFrames(opcode: number, data: Uint8Array | string, fragment = Infinity, final = false): FrameSpec[] {
+    const payload = this.compress(data, final)
+    const frames: FrameSpec[] = []
+    for (let offset = 0; offset < payload.length || frames.length === 0; offset += fragment) {
+      const end = Math.min(payload.length, offset + fragment)
+      frames.push({ opcode: frames.length === 0 ? opcode : Op.CONT, payload: payload.subarray(offset, end), fin: end >= payload.length, rsv: frames.length === 0 ? 4 : 0 })
+    }
+    return frames
+  }
+
   async #write(bytes: Uint8Array): Promise<boolean> {
     const socket = this.#socket
     if ((this.closeReceived !== undefined && this.echoClose) || this.remoteEnded || socket.destroyed || !socket.writable) return false
@@ -269,8 +313,16 @@ export class Peer {
     }
     // RFC 6455 §5.2: the minimal number of bytes MUST be used to encode the length.
     if (!frame.minimalLength) this.#violation(`a payload length of ${frame.payload.length} not in its minimal encoding (§5.2)`)
-    // RFC 6455 §5.2: RSV bits MUST be 0 without an extension (none is negotiated here).
-    if (frame.rsv !== 0) this.#violation(`RSV bits ${frame.rsv} set without an extension (§5.2)`)
+    if (this.deflate === undefined) {
+      // RFC 6455 §5.2: RSV bits MUST be 0 without an extension (none is negotiated here).
+      if (frame.rsv !== 0) this.#violation(`RSV bits ${frame.rsv} set without an extension (§5.2)`)
+    } else if (frame.rsv !== 0) {
+      // RFC 7692 §6: permessage-deflate gives RSV1 a meaning, and only on the first frame of a data
+      // message (§6.1: never on control frames, never on continuation frames); RSV2 and RSV3 stay 0.
+      if ((frame.rsv & 3) !== 0) this.#violation(`RSV2/RSV3 set (rsv ${frame.rsv}) with only permessage-deflate negotiated (RFC 6455 §5.2)`)
+      if ((frame.rsv & 4) !== 0 && frame.opcode >= 0x8) this.#violation(`RSV1 set on a control frame (opcode ${frame.opcode}, RFC 7692 §6.1)`)
+      if ((frame.rsv & 4) !== 0 && frame.opcode === Op.CONT) this.#violation('RSV1 set on a continuation frame (RFC 7692 §6.1)')
+    }
     if (this.closeReceived !== undefined && (frame.opcode < 0x8 || frame.opcode === Op.CLOSE)) {
       // RFC 6455 §5.5.1: after sending a close frame, the endpoint MUST NOT send any more data
       // frames (control frames such as a pong still may be sent; a second close makes no sense).
@@ -298,7 +350,7 @@ export class Peer {
       case Op.TEXT:
       case Op.BINARY: {
         if (this.#message !== undefined) this.#violation('a new data frame inside a fragmented message (§5.4)')
-        this.#message = { kind: opcode === Op.TEXT ? 'text' : 'binary', parts: [frame.payload], frames: 1 }
+        this.#message = { kind: opcode === Op.TEXT ? 'text' : 'binary', parts: [frame.payload], frames: 1, compressed: this.deflate !== undefined && (frame.rsv & 4) !== 0 }
         if (frame.fin) this.#finishMessage()
         return
       }
@@ -317,10 +369,21 @@ export class Peer {
   #finishMessage(): void {
     const message = this.#message!
     this.#message = undefined
-    const data = message.parts.length === 1 ? message.parts[0]! : concat(message.parts)
+    let data = message.parts.length === 1 ? message.parts[0]! : concat(message.parts)
+    const wireLength = data.length
+    if (message.compressed) {
+      // RFC 7692 §7.2.2: the independent inflater, with the window and context takeover agreed.
+      try {
+        const inflated = this.#codec!.inflate(data)
+        for (const problem of inflated.problems) this.#violation(`compressed ${message.kind} message of ${wireLength} B: ${problem}`)
+        data = inflated.data
+      } catch (error) {
+        this.#violation(`a compressed ${message.kind} message (${show(data)}) the independent inflater cannot decode: ${(error as Error).message}`)
+      }
+    }
     // RFC 6455 §5.6 / §8.1: text messages are UTF-8.
     if (message.kind === 'text' && !isValidUtf8(data)) this.#violation(`a text message that is not UTF-8: ${show(data)}`)
-    this.events.push({ kind: message.kind, data, frames: message.frames })
+    this.events.push({ kind: message.kind, data, frames: message.frames, compressed: message.compressed, wireLength })
   }
 
   #onClose(payload: Uint8Array): void {
@@ -410,8 +473,38 @@ function headerOf(head: string, name: string): string | undefined {
   return undefined
 }
 
+/** Every field of a header, joined with ", " (RFC 9110 §5.3); undefined when absent. */
+function headerList(head: string, name: string): string | undefined {
+  const values: string[] = []
+  for (const line of head.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':')
+    if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === name) values.push(line.slice(colon + 1).trim())
+  }
+  return values.length === 0 ? undefined : values.join(', ')
+}
+
+/** Parses an extension list, recording a syntax error as a problem. */
+function parseList(value: string | undefined, problems: string[], what: string): ExtElement[] {
+  if (value === undefined) return []
+  try {
+    return parseExtensionList(value)
+  } catch (error) {
+    problems.push(`${what}: ${(error as Error).message}`)
+    return []
+  }
+}
+
+/** Options of {@link connectPeer}. */
+export interface ConnectPeerOptions {
+  /** The request path (default '/'). */
+  path?: string | undefined
+  /** A Sec-WebSocket-Extensions offer to send (e.g. 'permessage-deflate; client_max_window_bits'). */
+  extensions?: string | undefined
+}
+
 /** Connects to a WebSocket server at 127.0.0.1:`port` and does the client's opening handshake by hand. */
-export async function connectPeer(port: number, path = '/'): Promise<Peer> {
+export async function connectPeer(port: number, options: ConnectPeerOptions = {}): Promise<Peer> {
+  const path = options.path ?? '/'
   const socket = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
   socket.on('error', () => undefined)
   try {
@@ -422,7 +515,8 @@ export async function connectPeer(port: number, path = '/'): Promise<Peer> {
     const key = randomBytes(16).toString('base64')
     socket.write(
       `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+        `${options.extensions === undefined ? '' : `Sec-WebSocket-Extensions: ${options.extensions}\r\n`}\r\n`,
       'latin1',
     )
     const { head, rest } = await readHead(socket)
@@ -430,7 +524,14 @@ export async function connectPeer(port: number, path = '/'): Promise<Peer> {
     if (!/^HTTP\/1\.1 101 /.test(status)) throw new Error(`handshake refused: ${status}`)
     if (headerOf(head, 'sec-websocket-accept') !== acceptOf(key)) throw new Error('wrong Sec-WebSocket-Accept')
     if (headerOf(head, 'upgrade')?.toLowerCase() !== 'websocket') throw new Error('no Upgrade: websocket')
-    const peer = new Peer(socket, 'client', rest)
+    // RFC 7692 §5 / §7.1: the response must honour one of the offers.
+    const problems: string[] = []
+    const header = headerList(head, 'sec-websocket-extensions')
+    const offers = parseList(options.extensions, problems, 'the offer')
+    const response = parseList(header, problems, "wsflow's Sec-WebSocket-Extensions response")
+    const judged = judgeResponse(offers, response)
+    problems.push(...judged.problems)
+    const peer = new Peer(socket, 'client', rest, { params: judged.params, header, problems })
     socket.resume()
     return peer
   } catch (error) {
@@ -443,7 +544,7 @@ export async function connectPeer(port: number, path = '/'): Promise<Peer> {
 export class FakeServer {
   readonly #server: Server
   readonly #sockets = new Set<Socket>()
-  #waiters: { resolve: (peer: Peer) => void; reject: (error: unknown) => void; cork: boolean }[] = []
+  #waiters: { resolve: (peer: Peer) => void; reject: (error: unknown) => void; cork: boolean; answer: ExtensionAnswer | undefined }[] = []
 
   private constructor(server: Server) {
     this.#server = server
@@ -468,9 +569,10 @@ export class FakeServer {
   /**
    * Resolves with the peer of the next connection, once its handshake is answered; rejects after
    * `ms`. With `cork`, the 101 response is held back until the next macrotask, so that the frames a
-   * script sends at once travel in the same TCP segment as the response.
+   * script sends at once travel in the same TCP segment as the response. `answer` gives the
+   * Sec-WebSocket-Extensions response to the client's offers (default: none, nothing accepted).
    */
-  nextPeer(ms = HANDSHAKE_TIMEOUT_MS, cork = false): Promise<Peer> {
+  nextPeer(ms = HANDSHAKE_TIMEOUT_MS, cork = false, answer?: ExtensionAnswer): Promise<Peer> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== waiter)
@@ -486,6 +588,7 @@ export class FakeServer {
           reject(error)
         },
         cork,
+        answer,
       }
       this.#waiters.push(waiter)
     })
@@ -511,8 +614,21 @@ export class FakeServer {
         socket.cork()
         setImmediate(() => socket.uncork())
       }
-      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(key)}\r\n\r\n`, 'latin1')
-      const peer = new Peer(socket, 'server', rest)
+      // RFC 7692 §5: wsflow's offers must be valid; the answer is this peer's own choice.
+      const problems: string[] = []
+      const offered = headerList(head, 'sec-websocket-extensions')
+      const offers = parseList(offered, problems, "wsflow's Sec-WebSocket-Extensions offer")
+      problems.push(...offerProblems(offers))
+      const answer = waiter?.answer?.(offers)
+      let params: PmceParams | undefined
+      if (answer !== undefined) {
+        const judged = judgeResponse(offers, parseExtensionList(answer))
+        if (judged.problems.length > 0) throw new Error(`the case's own answer ${JSON.stringify(answer)} to ${JSON.stringify(offered)} is wrong: ${judged.problems.join('; ')}`)
+        params = judged.params
+      }
+      const extensions = answer === undefined ? '' : `Sec-WebSocket-Extensions: ${answer}\r\n`
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(key)}\r\n${extensions}\r\n`, 'latin1')
+      const peer = new Peer(socket, 'server', rest, { params, header: offered, problems })
       socket.resume()
       if (waiter === undefined) socket.destroy()
       else waiter.resolve(peer)

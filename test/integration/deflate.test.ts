@@ -1,0 +1,384 @@
+/**
+ * permessage-deflate (RFC 7692) interop with ws, both directions, with every combination of ws's
+ * `perMessageDeflate` parameters (serverNoContextTakeover, clientNoContextTakeover,
+ * serverMaxWindowBits, clientMaxWindowBits; threshold 0 so that every message is compressed):
+ * text and binary messages of 0 B to 1 MiB, fragmented and not, many in a row in order. Traffic
+ * goes through a relay that reads the frames (with the conformance suite's own frame reader) and
+ * counts RSV1, so that each test proves both ends compressed. Then 200 wsflow connections with
+ * compression open at once: rss per connection, bounded, and a clean close for all.
+ */
+import { createConnection, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { WebSocketServer, type PerMessageDeflateOptions as WsDeflateOptions, type WebSocket as WsSocket } from 'ws'
+import { connect, serve, type ConnectOptions, type PerMessageDeflateConfig, type Server, type WebSocket } from '../../src/index.ts'
+import { WireReader } from '../conformance/wire.ts'
+import { openWsClient, sameBytes, wsPeer, wsflowPeer, type Peer } from '../helpers/peers.ts'
+import { within } from '../helpers/timing.ts'
+
+const KiB = 1024
+const MiB = 1024 * 1024
+
+// ---------------------------------------------------------------------------------------------
+// A relay that counts frames and RSV1 each way
+
+interface Counts {
+  /** The HTTP head that came before the frames. */
+  head: string
+  frames: number
+  compressed: number
+  /** RSV1 on a continuation or control frame, or RSV2/RSV3: RFC 7692 §6.1 violations. */
+  bad: string[]
+}
+
+interface Relay {
+  port: number
+  up: Counts
+  down: Counts
+  close(): Promise<void>
+}
+
+/** Reads frames after the HTTP head of one direction of a connection. */
+function watch(counts: Counts): (chunk: Buffer) => void {
+  const reader = new WireReader()
+  let head = Buffer.alloc(0)
+  let inHead = true
+  return (chunk) => {
+    if (inHead) {
+      head = Buffer.concat([head, chunk])
+      const end = head.indexOf('\r\n\r\n')
+      if (end < 0) return
+      inHead = false
+      counts.head = head.subarray(0, end).toString('latin1')
+      chunk = head.subarray(end + 4)
+    }
+    reader.push(new Uint8Array(chunk))
+    for (let f = reader.next(); f !== undefined; f = reader.next()) {
+      counts.frames++
+      if ((f.rsv & 4) !== 0) {
+        if (f.opcode === 1 || f.opcode === 2) counts.compressed++
+        else if (counts.bad.length < 5) counts.bad.push(`RSV1 on opcode ${f.opcode}`)
+      }
+      if ((f.rsv & 3) !== 0 && counts.bad.length < 5) counts.bad.push(`RSV2/RSV3 on opcode ${f.opcode}`)
+    }
+  }
+}
+
+async function relay(target: number): Promise<Relay> {
+  const up: Counts = { head: '', frames: 0, compressed: 0, bad: [] }
+  const down: Counts = { head: '', frames: 0, compressed: 0, bad: [] }
+  const sockets = new Set<Socket>()
+  const server: NetServer = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port: target })
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on('close', () => sockets.delete(s))
+      s.on('error', () => undefined)
+    }
+    const countUp = watch(up)
+    const countDown = watch(down)
+    client.on('data', (chunk: Buffer) => {
+      countUp(chunk)
+      upstream.write(chunk)
+    })
+    upstream.on('data', (chunk: Buffer) => {
+      countDown(chunk)
+      client.write(chunk)
+    })
+    client.on('end', () => upstream.end())
+    upstream.on('end', () => client.end())
+    client.on('close', () => upstream.destroy())
+    upstream.on('close', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    up,
+    down,
+    close: async () => {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Echo servers and the exchange
+
+/** A ws echo server. */
+async function wsEcho(perMessageDeflate: WsDeflateOptions): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate })
+  await within(new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  }), 3000, 'ws server listening')
+  server.on('connection', (ws: WsSocket) => {
+    ws.on('message', (data: Buffer, isBinary: boolean) => ws.send(data, { binary: isBinary }))
+    ws.on('error', () => undefined)
+  })
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: async () => {
+      for (const ws of server.clients) ws.terminate()
+      await within(new Promise<void>((resolve) => server.close(() => resolve())), 3000, 'ws server close')
+    },
+  }
+}
+
+/** A wsflow echo server, written as users write it. */
+function wsflowEcho(perMessageDeflate: PerMessageDeflateConfig, fragmentSize?: number): Promise<Server> {
+  return serve({ host: '127.0.0.1', port: 0, perMessageDeflate, ...(fragmentSize === undefined ? {} : { fragmentSize }) }, async (ws) => {
+    for await (const m of ws) await ws.send(m)
+  })
+}
+
+/** Deterministic data: compressible text or binary with some noise. */
+function payload(n: number, seed: number, textual: boolean): string | Uint8Array {
+  let x = seed * 2654435761 >>> 0 || 1
+  const next = (): number => {
+    x ^= x << 13
+    x >>>= 0
+    x ^= x >>> 17
+    x ^= x << 5
+    return (x >>>= 0)
+  }
+  if (textual) {
+    const words = ['permessage', 'deflate', 'wörter', 'κόσμε', 'window', 'bits', '😀', 'context', 'takeover']
+    const parts: string[] = []
+    for (let length = 0; length < n; ) {
+      const word = `${words[next() % words.length]} `
+      parts.push(word)
+      length += Buffer.byteLength(word)
+    }
+    const s = parts.join('')
+    // Cut at a code point boundary below n, then pad with ASCII to exactly n bytes.
+    let bytes = Buffer.from(s).subarray(0, n)
+    while (bytes.length > 0 && (bytes[bytes.length - 1]! & 0xc0) === 0x80) bytes = bytes.subarray(0, bytes.length - 1)
+    if (bytes.length > 0 && bytes[bytes.length - 1]! >= 0xc0) bytes = bytes.subarray(0, bytes.length - 1) // a lead byte without its continuation
+    return bytes.toString('utf8') + '.'.repeat(n - bytes.length)
+  }
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = i % 7 === 0 ? next() & 0xff : (i >> 4) & 0xff
+  return out
+}
+
+const bytesOf = (m: string | Uint8Array): Uint8Array => (typeof m === 'string' ? new Uint8Array(Buffer.from(m)) : m)
+
+/** Sends all messages in a row (fragmented when asked), then checks every echo in order. */
+async function exchange(client: Peer, messages: readonly (string | Uint8Array)[], fragment: number | undefined, label: string): Promise<void> {
+  const sends = messages.map((m) => (fragment === undefined ? client.send(m) : client.sendFragmented(m, fragment)))
+  await within(Promise.all(sends), 10_000, `${label}: sends`)
+  for (const [i, m] of messages.entries()) {
+    const got = await client.receive(10_000)
+    const want = bytesOf(m)
+    assert.is(got.type, typeof m === 'string' ? 'text' : 'binary', `${label}: message ${i} type`)
+    assert.ok(sameBytes(got.data, want), `${label}: message ${i} (${want.length} B) echoed intact and in order`)
+  }
+}
+
+/** Closes the client peer cleanly (bounded). */
+async function closeClient(client: Peer, label: string): Promise<void> {
+  client.close(1000, 'done')
+  const info = await within(client.closed, 3000, `${label}: close`)
+  assert.ok(info.wasClean, `${label}: clean close (${info.code})`)
+}
+
+/** The Sec-WebSocket-Extensions of an HTTP head ('' when absent). */
+function extensionsOf(head: string): string {
+  return /^sec-websocket-extensions:(.*)$/im.exec(head)?.[1]?.trim() ?? ''
+}
+
+/** The parameters of an extension header, sorted, for comparing what each end says was agreed. */
+function paramsOf(header: string): string {
+  return header.split(';').map((p) => p.trim().replace(/\s*=\s*/, '=')).filter((p) => p !== '' && p !== 'permessage-deflate').sort().join('; ')
+}
+
+function wsflowAgreed(ws: WebSocket): string {
+  const e = ws.extensions.find((x) => x.name === 'permessage-deflate')
+  return e === undefined ? '(none)' : paramsOf(['permessage-deflate', ...e.params.map(([n, v]) => (v === true ? n : `${n}=${v}`))].join('; '))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every combination of ws's parameters
+
+interface Combo {
+  serverNoContextTakeover: boolean
+  clientNoContextTakeover: boolean
+  serverMaxWindowBits: number | undefined
+  clientMaxWindowBits: number | undefined
+}
+
+const COMBOS: Combo[] = []
+for (const serverNoContextTakeover of [false, true]) {
+  for (const clientNoContextTakeover of [false, true]) {
+    for (const serverMaxWindowBits of [undefined, 8, 11, 15]) {
+      for (const clientMaxWindowBits of [undefined, 9, 15]) COMBOS.push({ serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits })
+    }
+  }
+}
+
+const name = (c: Combo): string =>
+  [c.serverNoContextTakeover && 'snct', c.clientNoContextTakeover && 'cnct', c.serverMaxWindowBits !== undefined && `smwb=${c.serverMaxWindowBits}`, c.clientMaxWindowBits !== undefined && `cmwb=${c.clientMaxWindowBits}`]
+    .filter(Boolean)
+    .join(' ') || 'defaults'
+
+function wsOptions(c: Combo): WsDeflateOptions {
+  return {
+    serverNoContextTakeover: c.serverNoContextTakeover,
+    clientNoContextTakeover: c.clientNoContextTakeover,
+    ...(c.serverMaxWindowBits === undefined ? {} : { serverMaxWindowBits: c.serverMaxWindowBits }),
+    ...(c.clientMaxWindowBits === undefined ? {} : { clientMaxWindowBits: c.clientMaxWindowBits }),
+    threshold: 0,
+  }
+}
+
+/**
+ * wsflow asking for the same parameters (every other combination), or its defaults. A wsflow server
+ * resets its compressor after each message by default; `serverNoContextTakeover: false` keeps it
+ * (on a client, false just does not ask for it).
+ */
+function wsflowOptions(c: Combo, mirror: boolean): PerMessageDeflateConfig {
+  if (!mirror) return { threshold: 0 }
+  return {
+    threshold: 0,
+    serverNoContextTakeover: c.serverNoContextTakeover,
+    ...(c.clientNoContextTakeover ? { clientNoContextTakeover: true } : {}),
+    ...(c.serverMaxWindowBits === undefined ? {} : { serverMaxWindowBits: c.serverMaxWindowBits }),
+    ...(c.clientMaxWindowBits === undefined ? {} : { clientMaxWindowBits: c.clientMaxWindowBits }),
+  }
+}
+
+const SIZES = [0, 1, 125, 1023, 1024, 5000, 64 * KiB]
+function messagesFor(index: number): (string | Uint8Array)[] {
+  const sizes = [...SIZES]
+  // Larger sizes in a rotating subset of combinations, so that the run stays short (zlib with
+  // small windows is slow): 200 KiB in every fourth, 1 MiB in every seventh.
+  if (index % 4 === 1) sizes.push(200 * KiB)
+  if (index % 7 === 0) sizes.push(MiB)
+  return sizes.flatMap((n, i) => [payload(n, index * 100 + i, true), payload(n, index * 100 + i + 50, false)])
+}
+
+/** Checks the relay saw compressed frames both ways and no RSV1 where RFC 7692 §6.1 forbids it. */
+function checkWire(r: Relay, label: string): void {
+  assert.equal([...r.up.bad, ...r.down.bad], [], `${label}: RSV bits`)
+  assert.ok(r.up.compressed > 0, `${label}: the client compressed (${r.up.compressed} of ${r.up.frames} frames with RSV1)`)
+  assert.ok(r.down.compressed > 0, `${label}: the server compressed (${r.down.compressed} of ${r.down.frames} frames with RSV1)`)
+}
+
+COMBOS.forEach((combo, index) => {
+  const mirror = index % 2 === 1
+  const fragment = index % 3 === 0 ? 1000 : undefined
+
+  test(`wsflow client → ws server, ws {${name(combo)}}${mirror ? ', wsflow asking the same' : ''}${fragment !== undefined ? ', fragmented' : ''}`, async () => {
+    const server = await wsEcho(wsOptions(combo))
+    const r = await relay(server.port)
+    const label = `wsflow→ws ${name(combo)}`
+    try {
+      const options: ConnectOptions = { perMessageDeflate: wsflowOptions(combo, mirror), handshakeTimeout: 3000, ...(fragment === undefined ? {} : { fragmentSize: fragment }) }
+      const ws = await within(connect(`ws://127.0.0.1:${r.port}/`, options), 3000, `${label}: connect`)
+      const client = wsflowPeer(ws, fragment)
+      assert.is.not(wsflowAgreed(ws), '(none)', `${label}: permessage-deflate agreed`)
+      assert.is(wsflowAgreed(ws), paramsOf(extensionsOf(r.down.head)), `${label}: wsflow agrees with ws's response ${extensionsOf(r.down.head)}`)
+      await exchange(client, messagesFor(index), fragment, label)
+      await closeClient(client, label)
+      checkWire(r, label)
+    } finally {
+      await r.close()
+      await server.close()
+    }
+  })
+
+  test(`ws client → wsflow server, ws {${name(combo)}}${mirror ? ', wsflow requiring the same' : ''}${fragment !== undefined ? ', fragmented' : ''}`, async () => {
+    const server = await wsflowEcho(wsflowOptions(combo, mirror), fragment)
+    const r = await relay(server.port)
+    const label = `ws→wsflow ${name(combo)}`
+    try {
+      const wsClient = await openWsClient(`ws://127.0.0.1:${r.port}/`, undefined, { perMessageDeflate: wsOptions(combo) })
+      const client = wsPeer(wsClient, 'client')
+      // ws accepted wsflow's response, and the response on the wire is what wsflow agreed to.
+      const serverWs = [...server.clients][0]!
+      assert.is(wsClient.extensions, 'permessage-deflate', `${label}: ws agreed on permessage-deflate`)
+      assert.is(paramsOf(extensionsOf(r.down.head)), wsflowAgreed(serverWs), `${label}: wsflow's response on the wire is what it agreed to`)
+      await exchange(client, messagesFor(index), fragment, label)
+      await closeClient(client, label)
+      checkWire(r, label)
+    } finally {
+      await r.close()
+      await within(server.close({ timeout: 500 }), 3000, `${label}: server close`)
+    }
+  })
+})
+
+test('many messages in a row keep their order, both directions (500 messages, mixed sizes)', async () => {
+  const sizes = [0, 10, 3000, 100, 20_000, 1024, 1]
+  const messages = Array.from({ length: 500 }, (_, i) => payload(sizes[i % sizes.length]!, i, i % 2 === 0))
+  for (const direction of ['wsflow→ws', 'ws→wsflow'] as const) {
+    if (direction === 'wsflow→ws') {
+      const server = await wsEcho({ threshold: 0 })
+      try {
+        const ws = await connect(`ws://127.0.0.1:${server.port}/`, { perMessageDeflate: { threshold: 0 } })
+        const client = wsflowPeer(ws)
+        await exchange(client, messages, undefined, direction)
+        await closeClient(client, direction)
+      } finally {
+        await server.close()
+      }
+    } else {
+      const server = await wsflowEcho({ threshold: 0 })
+      try {
+        const client = wsPeer(await openWsClient(`ws://127.0.0.1:${server.port}/`, undefined, { perMessageDeflate: { threshold: 0 } }), 'client')
+        await exchange(client, messages, undefined, direction)
+        await closeClient(client, direction)
+      } finally {
+        await within(server.close({ timeout: 500 }), 3000, 'server close')
+      }
+    }
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// 200 connections with compression at once
+
+const CONNECTIONS = 200
+/** Generous: both ends of each connection live in this process (zlib: ~256 KiB per compressor with context takeover). */
+const RSS_PER_CONNECTION_BOUND = 2 * MiB
+
+test(`${CONNECTIONS} wsflow connections with compression open at once: bounded memory, clean close`, async () => {
+  const server = await wsflowEcho({})
+  const clients: WebSocket[] = []
+  try {
+    // Warm up once (zlib, code paths), so that the baseline does not count one-time costs.
+    const warm = await connect(server.url, { perMessageDeflate: true })
+    await warm.send(payload(4096, 1, true) as string)
+    for await (const _ of warm) break
+    await warm.close()
+    const before = process.memoryUsage().rss
+    const opened = await within(Promise.all(Array.from({ length: CONNECTIONS }, () => connect(server.url, { perMessageDeflate: true, handshakeTimeout: 5000 }))), 10_000, 'connecting')
+    clients.push(...opened)
+    // Each exchanges one compressible 4 KiB message (over the 1 KiB threshold: compressed both ways).
+    await within(Promise.all(clients.map(async (ws, i) => {
+      const m = payload(4096, i, true) as string
+      await ws.send(m)
+      const iterator = ws[Symbol.asyncIterator]()
+      const echo = await iterator.next()
+      assert.ok(!echo.done && echo.value.text() === m, `connection ${i}: echo`)
+      await iterator.return?.()
+    })), 10_000, 'exchanging')
+    assert.is(server.clients.size, CONNECTIONS)
+    assert.ok(clients.every((ws) => ws.extensions.some((e) => e.name === 'permessage-deflate')), 'every connection agreed on permessage-deflate')
+    const open = process.memoryUsage().rss
+    const perConnection = (open - before) / CONNECTIONS
+    console.log(`  ${CONNECTIONS} connections with permessage-deflate (both ends in this process): rss +${((open - before) / MiB).toFixed(1)} MiB, ${(perConnection / KiB).toFixed(0)} KiB per connection`)
+    assert.ok(perConnection < RSS_PER_CONNECTION_BOUND, `rss per connection ${(perConnection / KiB).toFixed(0)} KiB, bound ${RSS_PER_CONNECTION_BOUND / KiB} KiB`)
+    const infos = await within(Promise.all(clients.map((ws) => ws.close(1000, 'done'))), 10_000, 'closing')
+    assert.ok(infos.every((info) => info.wasClean && info.code === 1000), `every connection closed cleanly (${infos.filter((i) => !i.wasClean).length} did not)`)
+    for (let i = 0; i < 100 && server.clients.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.is(server.clients.size, 0, 'the server forgot every connection')
+    console.log(`  after closing: rss +${((process.memoryUsage().rss - before) / MiB).toFixed(1)} MiB over the baseline`)
+  } finally {
+    for (const ws of clients) if (ws.readyState !== 'closed') ws.terminate()
+    await within(server.close({ timeout: 500 }), 3000, 'server close')
+  }
+})
+
+test.run()
