@@ -1,9 +1,11 @@
 /**
- * Where should `mask` (src/core/mask.ts) switch from its byte loop to 32-bit words? Measures the two
- * paths of `mask` on their own, at payload sizes around the switch, and `mask` itself.
+ * Where should `mask` (src/core/mask.ts) switch from its byte loop to 32-bit words, and from those to
+ * WebAssembly SIMD (src/core/mask-simd.ts)? Measures the paths of `mask` on their own, at payload
+ * sizes around each switch, and `mask` itself.
  *
- * The two functions below are the two branches of `mask` in src/core/mask.ts, each made a whole
- * function so that either can run at any size (keep them in step with that file). Payloads are
+ * The two loops below are the pure-TypeScript branches of `mask` in src/core/mask.ts, each made a
+ * whole function so that either can run at any size (keep them in step with that file); `maskSimd`
+ * calls the SIMD path (src/core/mask-simd.ts) directly, at any size. Payloads are
  * views at byte offset 6 of their buffer, as a payload after a 2-byte header and a 4-byte masking
  * key, so the word path pays for its unaligned lead bytes as it does in the decoder.
  *
@@ -12,6 +14,7 @@
  */
 import { pathToFileURL } from 'node:url'
 import { mask } from '../src/core/mask.ts'
+import { getSimdMasker } from '../src/core/mask-simd.ts'
 import { formatMBps, formatSpread, isQuick, measure, type MeasureOptions, renderTable, type Side } from './harness.ts'
 import { sameBytes } from './inputs.ts'
 
@@ -65,16 +68,33 @@ type MaskFunction = (data: Uint8Array, maskingKey: Uint8Array, offset?: number) 
 
 const SIZES = [16, 64, 128, 192, 256, 512, 1024, 4096]
 
+/** The SIMD sizes: from below `mask`'s threshold to a payload 1024 times its copy window. */
+const SIMD_SIZES = [64, 128, 256, 1024, 4096, 64 * 1024, 1024 * 1024, 16 * 1024 * 1024]
+
+const simd = getSimdMasker()
+
+/** The SIMD path of `mask`: copy into linear memory, v128 XOR, copy back, in windows. */
+function maskSimd(data: Uint8Array, maskingKey: Uint8Array, offset = 0): void {
+  simd!.mask(data, maskingKey, offset, data, 0)
+}
+
+function sizeLabel(size: number): string {
+  return size >= 1024 * 1024 ? `${size / (1024 * 1024)} MiB` : size >= 1024 ? `${size / 1024} KiB` : `${size} B`
+}
+
 type Repeat = (data: Uint8Array, maskingKey: Uint8Array, calls: number) => void
 
 // One loop literal per function, so that each call site sees one callee only (a shared loop calling
 // all three would be polymorphic, and would time the JIT's choices more than the functions).
-const REPEAT: Record<'bytes' | 'words' | 'mask', Repeat> = {
+const REPEAT: Record<'bytes' | 'words' | 'simd' | 'mask', Repeat> = {
   bytes: (data, maskingKey, calls) => {
     for (let i = 0; i < calls; i++) maskBytes(data, maskingKey)
   },
   words: (data, maskingKey, calls) => {
     for (let i = 0; i < calls; i++) maskWords(data, maskingKey)
+  },
+  simd: (data, maskingKey, calls) => {
+    for (let i = 0; i < calls; i++) maskSimd(data, maskingKey)
   },
   mask: (data, maskingKey, calls) => {
     for (let i = 0; i < calls; i++) mask(data, maskingKey)
@@ -100,7 +120,7 @@ function maskSide(name: keyof typeof REPEAT, size: number): Side {
 /** Checks each function against the naive loop at every size and alignment the bench uses, and some odd ones. */
 function checkAll(functions: Record<string, MaskFunction>): void {
   const key = Uint8Array.of(0xa1, 0x02, 0xf3, 0x44)
-  for (const size of [...SIZES, 0, 1, 2, 3, 5, 17, 127, 129, 1023]) {
+  for (const size of [...SIZES, 0, 1, 2, 3, 5, 17, 127, 129, 1023, 16 * 1024 - 1, 16 * 1024 + 5, 40_000]) {
     for (let start = 0; start < 4; start++) {
       for (const offset of [0, 1, 2, 3, 6]) {
         const reference = new Uint8Array(size)
@@ -124,7 +144,7 @@ export function runMaskBench(options: { readonly quick: boolean }): string {
   const measureOptions: MeasureOptions = options.quick
     ? { rounds: 3, warmupMs: 100, maxMs: 100, maxPasses: 10_000 }
     : { rounds: 7, warmupMs: 150, maxMs: 150, maxPasses: 20_000 }
-  checkAll({ maskBytes, maskWords, mask })
+  checkAll(simd === undefined ? { maskBytes, maskWords, mask } : { maskBytes, maskWords, maskSimd, mask })
   const rows: string[][] = [['mask path (MB/s)', 'bytes', 'words', 'words/bytes', 'mask (as built)']]
   for (const size of SIZES) {
     const [bytes, words, current] = measure(
@@ -139,7 +159,24 @@ export function runMaskBench(options: { readonly quick: boolean }): string {
       `${formatMBps(current!.median)} ${formatSpread(current!)}`,
     ])
   }
-  return renderTable(rows)
+  if (simd === undefined) return `${renderTable(rows)}\n\nWebAssembly SIMD: unavailable here (mask uses the loops above at every size)`
+  const simdRows: string[][] = [['mask path (MB/s)', 'bytes', 'words', 'simd', 'simd/words', 'simd/bytes', 'mask (as built)']]
+  for (const size of SIMD_SIZES) {
+    const [bytes, words, vector, current] = measure(
+      [maskSide('bytes', size), maskSide('words', size), maskSide('simd', size), maskSide('mask', size)],
+      measureOptions,
+    )
+    simdRows.push([
+      sizeLabel(size),
+      `${formatMBps(bytes!.median)} ${formatSpread(bytes!)}`,
+      `${formatMBps(words!.median)} ${formatSpread(words!)}`,
+      `${formatMBps(vector!.median)} ${formatSpread(vector!)}`,
+      `${(vector!.median / words!.median).toFixed(2)}x`,
+      `${(vector!.median / bytes!.median).toFixed(2)}x`,
+      `${formatMBps(current!.median)} ${formatSpread(current!)}`,
+    ])
+  }
+  return [renderTable(rows), '', renderTable(simdRows)].join('\n')
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
