@@ -140,6 +140,7 @@ export function isQuick(argv: readonly string[] = process.argv): boolean {
 /** Whether the native `bufferutil` addon is installed (ws uses it for masking when present). */
 export async function hasBufferutil(): Promise<boolean> {
   const name = 'bufferutil' // a variable, so that the type checker does not look for the module
+  if (process.env.WS_NO_BUFFER_UTIL) return false // ws then ignores the addon
   try {
     await import(name)
     return true
