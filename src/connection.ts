@@ -14,139 +14,14 @@ import type { Frame } from './core/frame.ts'
 import { fragmentMessage } from './core/fragmenter.ts'
 import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
+import type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
+import { Heartbeat } from './heartbeat.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
 import { Rsv } from './core/decoder.ts'
 import { isValidUtf8 } from './core/utf8.ts'
 import { InvalidDataError } from './core/errors.ts'
 
-/** Handlers a {@link Transport} calls with socket events. */
-export interface TransportHandlers {
-  /** Bytes arrived. */
-  onData(chunk: Uint8Array): void
-  /** The peer half-closed (sent FIN). */
-  onEnd(): void
-  /** The transport is closed; `error` is what broke it, if anything. */
-  onClose(error: unknown): void
-}
-
-/** A byte stream under a connection; `SocketTransport` adapts a Node.js socket. */
-export interface Transport {
-  /** Bytes buffered and not yet sent, in bytes. */
-  readonly bufferedAmount: number
-  /** Starts delivering events to `handlers`. */
-  attach(handlers: TransportHandlers): void
-  /** Queues chunks to send; returns false when the caller should wait for {@link Transport.whenDrained}. */
-  write(chunks: readonly Uint8Array[]): boolean
-  /** Reserves `length` bytes in the transport's write buffer, to fill at once; returns their offset in `buffer`. */
-  reserve(length: number): number
-  /** The write buffer that `reserve` offsets point into (valid until the next `reserve`). */
-  readonly buffer: Uint8Array
-  /** Whether more may be written without waiting for drain. */
-  readonly writable: boolean
-  /** Resolves when buffered bytes are below the high-water mark; rejects if the transport closes first. */
-  whenDrained(): Promise<void>
-  /** Stops reading. */
-  pause(): void
-  /** Resumes reading. */
-  resume(): void
-  /** Sends what is queued, then half-closes. */
-  end(): void
-  /** Closes at once. */
-  destroy(): void
-}
-
-/**
- * A per-message compression codec (permessage-deflate, RFC 7692) agreed in the handshake:
- * `PerMessageDeflate` implements it over node:zlib.
- */
-export interface MessageCodec {
-  /** Whether a payload is worth compressing (e.g. not below a size threshold). */
-  isCompressible(data: Uint8Array): boolean
-  /** Compresses one message's payload; calls resolve in call order. */
-  compress(data: Uint8Array): Promise<Uint8Array>
-  /** Feeds one compressed frame payload; resolves with the whole message at `fin`. Calls resolve in order. */
-  decompress(payload: Uint8Array, fin: boolean): Promise<Uint8Array | undefined>
-  /** Frees the codec's state; pending calls reject. */
-  release(): void
-}
-
-/** How a connection ended. */
-export interface CloseInfo {
-  /** The close code: the peer's (1005 when its close frame had none), or 1006 when no close handshake completed. */
-  code: number
-  /** The close reason received, if any. */
-  reason: string
-  /** Whether the closing handshake completed (close frames sent and received) before TCP closed. */
-  wasClean: boolean
-}
-
-/** What a server knows of the request that opened a connection. */
-export interface RequestInfo {
-  /** The request target, e.g. `/chat?room=1`. */
-  url: string
-  /** Request headers, lower-case names; repeated headers joined with ", ". */
-  headers: Readonly<Record<string, string>>
-  /** The peer's address, when known. */
-  remoteAddress: string | undefined
-  /** The peer's port, when known. */
-  remotePort: number | undefined
-}
-
-/** Options of a connection, shared by `connect` and `serve`. Sizes in bytes, durations in milliseconds. */
-export interface ConnectionOptions {
-  /** Largest message accepted, summed over its fragments (default 64 MiB); more fails the connection with 1009. */
-  maxMessageSize?: number | undefined
-  /** Largest frame payload accepted (default: `maxMessageSize`); more fails with 1009. */
-  maxFrameSize?: number | undefined
-  /** Most fragments in one message (default 2^20); more fails with 1009. */
-  maxFragments?: number | undefined
-  /** Outgoing messages larger than this are sent as several frames of this size (default: one frame). */
-  fragmentSize?: number | undefined
-  /** How long to wait for the peer's close frame and for TCP to close after ours (default 5000 ms). */
-  closeTimeout?: number | undefined
-  /**
-   * Heartbeat: after `stallTimeout / 2` ms without any byte from the peer, `keepAlive` runs (a
-   * ping by default); after `stallTimeout` ms of silence the connection fails with a
-   * {@link StallError}. 0 (the default) turns it off.
-   */
-  stallTimeout?: number | undefined
-  /**
-   * Closes the connection (1001, "idle timeout") after this many milliseconds without a data
-   * message either way; 0 (the default) turns it off. Pings do not count as activity.
-   */
-  idleTimeout?: number | undefined
-  /** Replaces the keep-alive ping, e.g. with an application message for peers that ignore pings. */
-  keepAlive?: ((ws: WebSocket) => unknown) | undefined
-  /**
-   * Streaming mode: messages arrive as streams of chunks ({@link WebSocket.streams}), so that a
-   * message never has to fit in memory; `maxMessageSize` then defaults to no limit. Plain
-   * iteration still works and collects each message.
-   */
-  streaming?: boolean | undefined
-  /** Messages buffered for a consumer that is not reading before the socket stops being read (default 16). */
-  highWaterMark?: number | undefined
-  /** Bytes of buffered messages before the socket stops being read (default 1 MiB). */
-  highWaterMarkBytes?: number | undefined
-}
-
-/** What the client or server that opened a connection tells it. */
-export interface ConnectionInit {
-  /** The side this endpoint plays: a client masks its frames and expects unmasked ones. */
-  role: 'client' | 'server'
-  /** The subprotocol agreed in the handshake ('' for none). */
-  protocol?: string | undefined
-  /** The extensions agreed in the handshake. */
-  extensions?: readonly ExtensionOffer[] | undefined
-  /** The opening request (server side). */
-  request?: RequestInfo | undefined
-  /** Bytes that arrived after the handshake, before the connection took over. */
-  head?: Uint8Array | undefined
-  /** The compression codec agreed in the handshake (permessage-deflate), if any. */
-  codec?: MessageCodec | undefined
-}
-
-/** The state of a connection (the WebSocket API's readyState, by name). */
-export type ReadyState = 'open' | 'closing' | 'closed'
+export type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 
 const RESOLVED = Promise.resolve()
 // Payloads up to this size are copied next to their header in the write buffer (one chunk per
@@ -229,9 +104,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #deferredClose: Frame | undefined = undefined
   readonly #fragmentSize: number
   readonly #closeTimeout: number
-  readonly #stallTimeout: number
-  readonly #idleTimeout: number
-  readonly #keepAlive: ((ws: WebSocket) => unknown) | undefined
+  readonly #heartbeat: Heartbeat | undefined
   readonly #highWaterMark: number
   readonly #highWaterMarkBytes: number
   readonly #streaming: boolean
@@ -255,10 +128,6 @@ export class WebSocket implements AsyncIterable<Message> {
   #end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
   #resolveClosed!: (info: CloseInfo) => void
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined
-  #lastActivity = 0
-  #lastMessage = 0
-  #keepAliveSent = false
   #pings: PendingPing[] = []
   #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
 
@@ -283,9 +152,6 @@ export class WebSocket implements AsyncIterable<Message> {
     this.#mask = init.role === 'client'
     this.#fragmentSize = options.fragmentSize ?? Infinity
     this.#closeTimeout = options.closeTimeout ?? 5000
-    this.#stallTimeout = options.stallTimeout ?? 0
-    this.#idleTimeout = options.idleTimeout ?? 0
-    this.#keepAlive = options.keepAlive
     this.#highWaterMark = options.highWaterMark ?? 16
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
     this.closed = new Promise((resolve) => {
@@ -296,10 +162,28 @@ export class WebSocket implements AsyncIterable<Message> {
       onEnd: () => this.#onEnd(),
       onClose: (error) => this.#onClose(error),
     })
-    if (this.#stallTimeout > 0 || this.#idleTimeout > 0) {
-      this.#lastActivity = this.#lastMessage = Date.now()
-      this.#armTimer(Math.min(this.#stallTimeout > 0 ? this.#stallTimeout / 2 : Infinity, this.#idleTimeout > 0 ? this.#idleTimeout : Infinity))
-    }
+    const stallTimeout = options.stallTimeout ?? 0
+    const idleTimeout = options.idleTimeout ?? 0
+    const keepAlive = options.keepAlive
+    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0
+      ? new Heartbeat(stallTimeout, idleTimeout, {
+        keepAlive: () => {
+          try {
+            const result = keepAlive === undefined ? this.ping() : keepAlive(this)
+            if (result instanceof Promise) result.catch(() => undefined)
+          } catch {
+            // a failing keep-alive is not fatal by itself; silence still ends in a StallError
+          }
+        },
+        stalled: () => {
+          this.#failure = new StallError(stallTimeout)
+          this.#transport.destroy()
+        },
+        idle: () => void this.close(CloseCode.GOING_AWAY, 'idle timeout'),
+        isPaused: () => this.#paused,
+        isOpen: () => this.#state === 'open',
+      })
+      : undefined
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
   }
 
@@ -342,7 +226,7 @@ export class WebSocket implements AsyncIterable<Message> {
   send(data: Outgoing): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot send'))
     const message = toMessage(data)
-    if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
+    this.#heartbeat?.message()
     const codec = this.#codec
     if (codec !== undefined && codec.isCompressible(message.data)) {
       const compressed = codec.compress(message.data)
@@ -571,7 +455,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
   #deliver(item: Message | MessageStream): boolean {
-    if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
+    this.#heartbeat?.message()
     const waiter = this.#waiters.shift()
     if (waiter !== undefined) {
       if (item instanceof MessageStream) this.#take(item)
@@ -666,10 +550,7 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   #receive(chunk: Uint8Array): void {
-    if (this.#stallTimeout > 0) {
-      this.#lastActivity = Date.now()
-      this.#keepAliveSent = false
-    }
+    this.#heartbeat?.activity()
     if (this.#closeReceived !== undefined || this.#deferredClose !== undefined || this.#failure !== undefined || this.#state === 'closed') return
     const decoder = this.#decoder
     decoder.push(chunk)
@@ -827,7 +708,7 @@ export class WebSocket implements AsyncIterable<Message> {
     if (this.#state === 'closed') return
     this.#state = 'closed'
     clearTimeout(this.#closeTimer)
-    clearTimeout(this.#timer)
+    this.#heartbeat?.stop()
     const received = this.#closeReceived
     const sent = this.#closeSent
     const wasClean = received !== undefined && sent !== undefined && this.#failure === undefined
@@ -866,50 +747,6 @@ export class WebSocket implements AsyncIterable<Message> {
   #closedError(what: string): ConnectionClosedError {
     const info = this.#end?.info
     return new ConnectionClosedError(info?.code ?? this.#closeSent?.code ?? CloseCode.ABNORMAL_CLOSURE, `${what}: the connection is ${this.#state}`, info?.wasClean ?? false)
-  }
-
-  #armTimer(delay: number): void {
-    const timer = setTimeout(() => this.#checkTimers(), delay)
-    timer.unref?.()
-    this.#timer = timer
-  }
-
-  /** One timer per connection serves both the heartbeat and the idle timeout. */
-  #checkTimers(): void {
-    if (this.#state === 'closed') return
-    const now = Date.now()
-    let next = Infinity
-    const stall = this.#stallTimeout
-    // While reads are paused for backpressure the peer is not silent: its bytes wait in the socket.
-    if (this.#paused) this.#lastActivity = now
-    if (stall > 0) {
-      const silent = now - this.#lastActivity
-      if (silent >= stall) {
-        this.#failure = new StallError(stall)
-        this.#transport.destroy()
-        return
-      }
-      if (silent >= stall / 2 && !this.#keepAliveSent && this.#state === 'open') {
-        this.#keepAliveSent = true
-        try {
-          const result = this.#keepAlive === undefined ? this.ping() : this.#keepAlive(this)
-          if (result instanceof Promise) result.catch(() => undefined)
-        } catch {
-          // a failing keep-alive is not fatal by itself; silence still ends in a StallError
-        }
-      }
-      next = silent >= stall / 2 ? stall - silent : stall / 2 - silent
-    }
-    const idle = this.#idleTimeout
-    if (idle > 0 && this.#state === 'open') {
-      const quiet = now - this.#lastMessage
-      if (quiet >= idle) {
-        void this.close(CloseCode.GOING_AWAY, 'idle timeout')
-      } else {
-        next = Math.min(next, idle - quiet)
-      }
-    }
-    if (next !== Infinity) this.#armTimer(Math.max(1, next))
   }
 }
 
