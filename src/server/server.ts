@@ -91,6 +91,9 @@ export interface ServerCloseOptions {
   timeout?: number | undefined
 }
 
+/** The wsflow servers attached to each http server, so that an unclaimed path gets one 404. */
+const attachedServers = new WeakMap<HttpServer | HttpsServer, Set<Server>>()
+
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
 const DEFAULT_MAX_CONNECTIONS = 10_000
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024
@@ -122,7 +125,15 @@ export class Server implements AsyncIterable<WebSocket> {
   #accepted: WebSocket[] = []
   #acceptWaiters: ((result: IteratorResult<WebSocket, undefined>) => void)[] = []
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (!this.#matchesPath(request) && this.httpServer !== undefined && this.httpServer.listenerCount('upgrade') > 1) return
+    if (!this.#matchesPath(request)) {
+      const http = this.httpServer
+      const attached = http === undefined ? undefined : attachedServers.get(http)
+      // Another wsflow server on this http server claims the path: it answers. When none does,
+      // the first one attached answers 404. Other (non-wsflow) upgrade listeners are left alone.
+      if (attached !== undefined && [...attached].some((server) => server !== this && server.#matchesPath(request))) return
+      if (attached !== undefined && [...attached][0] !== this) return
+      if (http !== undefined && http.listenerCount('upgrade') > (attached?.size ?? 1)) return
+    }
     this.handleUpgrade(request, socket, head)
   }
 
@@ -139,6 +150,9 @@ export class Server implements AsyncIterable<WebSocket> {
       this.httpServer = options.server
       this.#ownsServer = false
       options.server.on('upgrade', this.#onUpgrade)
+      let attached = attachedServers.get(options.server)
+      if (attached === undefined) attachedServers.set(options.server, (attached = new Set()))
+      attached.add(this)
     } else {
       const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
       const httpOptions = {
@@ -358,7 +372,10 @@ export class Server implements AsyncIterable<WebSocket> {
     const serverClosed = this.#ownsServer && server !== undefined
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve()
-    if (!this.#ownsServer) server?.off('upgrade', this.#onUpgrade)
+    if (!this.#ownsServer && server !== undefined) {
+      server.off('upgrade', this.#onUpgrade)
+      attachedServers.get(server)?.delete(this)
+    }
     for (const waiter of this.#acceptWaiters.splice(0)) waiter({ value: undefined, done: true })
     const clients = [...this.#clients, ...this.#accepted.splice(0)]
     const code = options.code ?? CloseCode.GOING_AWAY

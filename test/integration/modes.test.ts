@@ -74,6 +74,24 @@ test('attached: an upgrade on a path no server claims gets 404', async () => {
   }
 })
 
+test('attached: with two servers on one http server, an upgrade on a path neither claims gets one 404', async () => {
+  const http = createHttpServer((_request, response) => response.end('x'))
+  const port = await listen(http)
+  const a = await serve({ server: http, path: '/a' }, echo)
+  const b = await serve({ server: http, path: '/b' }, echo)
+  try {
+    const error = await rejection(connect(`ws://127.0.0.1:${port}/c`, { handshakeTimeout: 2000 }), 3000, 'unclaimed path')
+    assert.instance(error, HandshakeError)
+    assert.is((error as HandshakeError).status, 404)
+    assert.is(await roundTrip(`ws://127.0.0.1:${port}/b`, 'to b'), 'to b')
+    assert.is(await roundTrip(`ws://127.0.0.1:${port}/a`, 'to a'), 'to a')
+  } finally {
+    await stop(a)
+    await stop(b)
+    await stopHttp(http)
+  }
+})
+
 test('noServer: the application hands upgrades to handleUpgrade', async () => {
   const wss = new Server({ noServer: true }, echo)
   const http = createHttpServer((_request, response) => response.end('x'))
