@@ -14,7 +14,7 @@ const page = `<!doctype html><meta charset="utf-8"><title>wsflow echo</title>
 <script>
 const log = (line) => { document.getElementById('log').textContent += line + '\\n' }
 const ws = new WebSocket('ws://' + location.host + '/echo')
-ws.onopen = () => log('open')
+ws.onopen = () => { log('open'); ws.send('hello from the browser') }
 ws.onmessage = (e) => log('echo: ' + e.data)
 ws.onclose = (e) => log('closed ' + e.code)
 document.getElementById('f').onsubmit = (e) => { e.preventDefault(); ws.send(document.getElementById('i').value) }
