@@ -5,7 +5,7 @@
 import type { WebSocket } from './connection.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 
-/** Handlers a {@link Transport} calls with socket events. */
+/** Handlers a {@link Transport} calls with socket events, as methods of the object (`handlers.onData(chunk)`). */
 export interface TransportHandlers {
   /** Bytes arrived. */
   onData(chunk: Uint8Array): void
@@ -129,6 +129,11 @@ export interface ConnectionInit {
   head?: Uint8Array | undefined
   /** The compression codec agreed in the handshake (permessage-deflate), if any. */
   codec?: MessageCodec | undefined
+  /**
+   * Called once when the connection has closed (before `closed` resolves): a server forgets its
+   * client here. One function may serve every connection, so that none holds a closure for it.
+   */
+  onClosed?: ((ws: WebSocket) => void) | undefined
 }
 
 /** The state of a connection (the WebSocket API's readyState, by name). */

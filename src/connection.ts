@@ -24,6 +24,7 @@ import { InvalidDataError } from './core/errors.ts'
 export type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 
 const RESOLVED = Promise.resolve()
+const NO_EXTENSIONS: readonly ExtensionOffer[] = Object.freeze([])
 // Payloads up to this size are copied next to their header in the write buffer (one chunk per
 // tick); larger unmasked payloads go to the socket as they are. bench: a copy below 1 KiB costs
 // less than another chunk in the socket's write queue.
@@ -42,6 +43,8 @@ const REASONS: Record<number, string> = {
 interface Waiter {
   resolve: (result: IteratorResult<Message | MessageStream, undefined>) => void
   reject: (error: unknown) => void
+  /** The reader waiting, settled when the connection ends. */
+  iterator: { settle(): void } | undefined
 }
 
 interface PendingPing {
@@ -86,8 +89,6 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly extensions: readonly ExtensionOffer[]
   /** The opening request (server side only). */
   readonly request: RequestInfo | undefined
-  /** A promise of how the connection ended; it never rejects. */
-  readonly closed: Promise<CloseInfo>
   /** Data messages dropped because nobody was reading and the buffer was full (see the class doc). */
   droppedMessages = 0
 
@@ -126,16 +127,19 @@ export class WebSocket implements AsyncIterable<Message> {
   #closeReceived: { code: number; reason: string } | undefined = undefined
   #failure: unknown = undefined
   #end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
-  #resolveClosed!: (info: CloseInfo) => void
+  // `closed` is made when first asked for: most connections never are, and then hold no promise.
+  #closed: Promise<CloseInfo> | undefined = undefined
+  #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
+  readonly #onClosed: ((ws: WebSocket) => void) | undefined
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  #pings: PendingPing[] = []
+  #pings: PendingPing[] | undefined = undefined
   #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
 
   /** Creates a connection over an open transport once the opening handshake is done. */
   constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}) {
     this.role = init.role
     this.protocol = init.protocol ?? ''
-    this.extensions = init.extensions ?? []
+    this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
     this.#transport = transport
     this.#streaming = options.streaming === true
@@ -154,14 +158,8 @@ export class WebSocket implements AsyncIterable<Message> {
     this.#closeTimeout = options.closeTimeout ?? 5000
     this.#highWaterMark = options.highWaterMark ?? 16
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
-    this.closed = new Promise((resolve) => {
-      this.#resolveClosed = resolve
-    })
-    transport.attach({
-      onData: (chunk) => this.#receive(chunk),
-      onEnd: () => this.#onEnd(),
-      onClose: (error) => this.#onClose(error),
-    })
+    this.#onClosed = init.onClosed
+    transport.attach(new WebSocket.#Events(this))
     const stallTimeout = options.stallTimeout ?? 0
     const idleTimeout = options.idleTimeout ?? 0
     const keepAlive = options.keepAlive
@@ -185,6 +183,17 @@ export class WebSocket implements AsyncIterable<Message> {
       })
       : undefined
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
+  }
+
+  /** A promise of how the connection ended; it never rejects. */
+  get closed(): Promise<CloseInfo> {
+    if (this.#closed === undefined) {
+      const end = this.#end
+      this.#closed = end !== undefined ? Promise.resolve(end.info) : new Promise((resolve) => {
+        this.#resolveClosed = resolve
+      })
+    }
+    return this.#closed
   }
 
   /** The connection's state: 'open', 'closing' (a close frame was sent or received) or 'closed'. */
@@ -299,7 +308,7 @@ export class WebSocket implements AsyncIterable<Message> {
     const data = payload === undefined ? new TextEncoder().encode(`wsflow-${++pingCounter}`) : toMessage(payload).data
     if (data.length > 125) return Promise.reject(new InvalidArgumentError('a ping payload is at most 125 bytes'))
     return new Promise((resolve, reject) => {
-      this.#pings.push({ key: keyOf(data), start: performance.now(), resolve, reject })
+      ;(this.#pings ??= []).push({ key: keyOf(data), start: performance.now(), resolve, reject })
       this.#sendFrame(Opcode.PING, data)
     })
   }
@@ -361,6 +370,27 @@ export class WebSocket implements AsyncIterable<Message> {
     return new WebSocket.#Iterator<T>(this, map)
   }
 
+  /** The transport's handlers: one small object whose methods are shared, instead of three closures per connection. */
+  static readonly #Events = class ConnectionEvents implements TransportHandlers {
+    readonly #ws: WebSocket
+
+    constructor(ws: WebSocket) {
+      this.#ws = ws
+    }
+
+    onData(chunk: Uint8Array): void {
+      this.#ws.#receive(chunk)
+    }
+
+    onEnd(): void {
+      this.#ws.#onEnd()
+    }
+
+    onClose(error: unknown): void {
+      this.#ws.#onClose(error)
+    }
+  }
+
   /** One reader of the messages: an object of three fields instead of a handful of closures per connection. */
   static readonly #Iterator = class MessageIterator<T> implements AsyncIterator<T, undefined>, AsyncIterable<T> {
     readonly #ws: WebSocket
@@ -381,8 +411,12 @@ export class WebSocket implements AsyncIterable<Message> {
         ws.#taken = undefined
       }
       const ready = ws.#next()
-      if (ready !== undefined && this.#map === undefined && ready.done !== true) return Promise.resolve(ready as IteratorResult<T, undefined>)
-      return (ready !== undefined ? Promise.resolve(ready) : ws.#wait()).then(
+      if (this.#map === undefined) {
+        // The common loop: the promise handed out is the one the connection settles (no chain).
+        if (ready !== undefined) return Promise.resolve(ready as IteratorResult<T, undefined>)
+        return ws.#wait(this) as Promise<IteratorResult<T, undefined>>
+      }
+      return (ready !== undefined ? Promise.resolve(ready) : ws.#wait(undefined)).then(
         (result) => {
           if (result.done) {
             this.#finish()
@@ -408,6 +442,11 @@ export class WebSocket implements AsyncIterable<Message> {
       return this
     }
 
+    /** The connection ended while this reader waited: it is done. */
+    settle(): void {
+      this.#finish()
+    }
+
     #finish(): void {
       if (this.#done) return
       this.#done = true
@@ -415,10 +454,14 @@ export class WebSocket implements AsyncIterable<Message> {
     }
   }
 
-  #wait(): Promise<IteratorResult<Message | MessageStream, undefined>> {
+  /** A promise of the next item; `iterator`, when given, is settled (done) if the connection ends instead. */
+  #wait(iterator: { settle(): void } | undefined): Promise<IteratorResult<Message | MessageStream, undefined>> {
     const end = this.#end
-    if (end !== undefined) return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }))
+    if (end !== undefined) {
+      iterator?.settle()
+      return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, iterator }))
   }
 
   /** The next buffered item if there is one now, or the end if the connection is over and drained. */
@@ -648,10 +691,10 @@ export class WebSocket implements AsyncIterable<Message> {
         return
       case Opcode.PONG: {
         const key = keyOf(frame.payload)
-        const index = this.#pings.findIndex((p) => p.key === key)
+        const index = this.#pings === undefined ? -1 : this.#pings.findIndex((p) => p.key === key)
         if (index < 0) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
         // A pong answers its ping and every ping sent before it.
-        const answered = this.#pings.splice(0, index + 1)
+        const answered = this.#pings!.splice(0, index + 1)
         const now = performance.now()
         for (const p of answered) p.resolve(now - p.start)
         return
@@ -732,16 +775,18 @@ export class WebSocket implements AsyncIterable<Message> {
       this.#inbound.fail(endError ?? new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
       this.#inbound = undefined
     }
-    const pings = this.#pings
-    this.#pings = []
+    const pings = this.#pings ?? []
+    this.#pings = undefined
     for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
     const waiters = this.#waiters
     this.#waiters = []
     for (const w of waiters) {
+      w.iterator?.settle()
       if (endError === undefined) w.resolve({ value: undefined, done: true })
       else w.reject(endError)
     }
-    this.#resolveClosed(info)
+    this.#onClosed?.(this)
+    this.#resolveClosed?.(info)
   }
 
   #closedError(what: string): ConnectionClosedError {

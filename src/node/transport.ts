@@ -6,6 +6,22 @@
 import type { Socket } from 'node:net'
 import type { Transport, TransportHandlers } from '../connection.ts'
 
+const EMPTY: Uint8Array[] = []
+const TRANSPORT = Symbol('wsflow.transport')
+
+/** A socket with its transport attached (how the shared listeners find it). */
+interface TransportSocket extends Socket {
+  [TRANSPORT]: SocketTransport
+}
+
+type Listener = (this: TransportSocket) => void
+let onSocketData: (this: TransportSocket, chunk: Uint8Array) => void
+let onSocketEnd: Listener
+let onSocketError: (this: TransportSocket, error: unknown) => void
+let onSocketDrain: Listener
+let onSocketClose: Listener
+let flushTransport: (transport: SocketTransport) => void
+
 /** Socket high-water mark above which `write` asks the caller to wait for drain, in bytes. */
 export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024
 
@@ -17,7 +33,9 @@ export const DEFAULT_WRITE_HIGH_WATER_MARK = 64 * 1024
 export class SocketTransport implements Transport {
   readonly #socket: Socket
   readonly #highWaterMark: number
-  #pending: Uint8Array[] = []
+  #handlers: TransportHandlers | undefined = undefined
+  // An idle connection holds no array: the shared empty one until a tick queues chunks.
+  #pending: Uint8Array[] = EMPTY
   #pendingBytes = 0
   // Small frames are written straight into this batch buffer ([#batchStart, #batchEnd) not yet
   // queued), so that a tick's frames go out as one chunk with no per-frame allocation. It is
@@ -27,7 +45,7 @@ export class SocketTransport implements Transport {
   #batchEnd = 0
   #lastFlush = 0
   #scheduled = false
-  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = []
+  #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined = undefined
   #closed = false
   #closeError: unknown = undefined
 
@@ -48,26 +66,55 @@ export class SocketTransport implements Transport {
     return this.#pendingBytes + this.#socket.writableLength
   }
 
-  /** Starts delivering socket events to `handlers`. */
+  /**
+   * Starts delivering socket events to `handlers` (called as its methods). The socket's listeners
+   * are functions shared by every transport, which find theirs through the socket: an idle
+   * connection holds no closure for them (bench/memory.ts).
+   */
   attach(handlers: TransportHandlers): void {
-    const socket = this.#socket
-    socket.on('data', handlers.onData)
-    socket.on('end', handlers.onEnd)
-    socket.on('error', (error: unknown) => {
-      this.#closeError ??= error
-    })
-    socket.on('drain', () => this.#onDrain())
-    socket.once('close', () => {
-      this.#closed = true
-      this.#scheduled = false
-      this.#pending = []
-      this.#pendingBytes = 0
-      this.#batch = undefined
-      const waiters = this.#drainWaiters
-      this.#drainWaiters = []
-      for (const w of waiters) w.reject(this.#closeError ?? new Error('the socket closed'))
-      handlers.onClose(this.#closeError)
-    })
+    const socket = this.#socket as TransportSocket
+    this.#handlers = handlers
+    socket[TRANSPORT] = this
+    socket.on('data', onSocketData)
+    socket.on('end', onSocketEnd)
+    socket.on('error', onSocketError)
+    socket.on('drain', onSocketDrain)
+    socket.on('close', onSocketClose)
+  }
+
+  // The socket's listeners and the tick's flush: functions shared by every transport (they reach
+  // its private state from inside the class body).
+  static {
+    onSocketData = function (this: TransportSocket, chunk: Uint8Array): void {
+      this[TRANSPORT].#handlers!.onData(chunk)
+    }
+    onSocketEnd = function (this: TransportSocket): void {
+      this[TRANSPORT].#handlers!.onEnd()
+    }
+    onSocketError = function (this: TransportSocket, error: unknown): void {
+      this[TRANSPORT].#closeError ??= error // a 'close' follows
+    }
+    onSocketDrain = function (this: TransportSocket): void {
+      this[TRANSPORT].#onDrain()
+    }
+    onSocketClose = function (this: TransportSocket): void {
+      this[TRANSPORT].#onClose()
+    }
+    flushTransport = (transport: SocketTransport): void => transport.#flush()
+  }
+
+  #onClose(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#scheduled = false
+    this.#pending = EMPTY
+    this.#pendingBytes = 0
+    this.#batch = undefined
+    const waiters = this.#drainWaiters
+    this.#drainWaiters = undefined
+    const error = this.#closeError
+    if (waiters !== undefined) for (const w of waiters) w.reject(error ?? new Error('the socket closed'))
+    this.#handlers?.onClose(error)
   }
 
   /** The buffer that {@link SocketTransport.reserve} offsets point into (valid until the next reserve). */
@@ -94,7 +141,7 @@ export class SocketTransport implements Transport {
     this.#pendingBytes += length
     if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(this.#flush)
+      process.nextTick(flushTransport, this)
     }
     return offset
   }
@@ -104,10 +151,15 @@ export class SocketTransport implements Transport {
     return !this.#closed && this.bufferedAmount < this.#highWaterMark
   }
 
+  #queue(chunk: Uint8Array): void {
+    if (this.#pending === EMPTY) this.#pending = [chunk]
+    else this.#pending.push(chunk)
+  }
+
   /** Moves the filled part of the batch buffer into the pending list (keeping the order of writes). */
   #cutBatch(): void {
     if (this.#batchEnd > this.#batchStart) {
-      this.#pending.push(this.#batch!.subarray(this.#batchStart, this.#batchEnd))
+      this.#queue(this.#batch!.subarray(this.#batchStart, this.#batchEnd))
       this.#batchStart = this.#batchEnd
     }
   }
@@ -117,12 +169,12 @@ export class SocketTransport implements Transport {
     if (this.#closed) return false
     this.#cutBatch()
     for (const chunk of chunks) {
-      this.#pending.push(chunk)
+      this.#queue(chunk)
       this.#pendingBytes += chunk.length
     }
     if (!this.#scheduled) {
       this.#scheduled = true
-      process.nextTick(this.#flush)
+      process.nextTick(flushTransport, this)
     }
     return this.bufferedAmount < this.#highWaterMark
   }
@@ -131,7 +183,7 @@ export class SocketTransport implements Transport {
   whenDrained(): Promise<void> {
     if (this.bufferedAmount < this.#highWaterMark) return Promise.resolve()
     if (this.#closed) return Promise.reject(this.#closeError ?? new Error('the socket closed'))
-    return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }))
+    return new Promise((resolve, reject) => (this.#drainWaiters ??= []).push({ resolve, reject }))
   }
 
   /** Stops reading from the socket (TCP then pushes back on the peer). */
@@ -155,14 +207,14 @@ export class SocketTransport implements Transport {
     this.#socket.destroy()
   }
 
-  readonly #flush = (): void => {
+  #flush(): void {
     this.#scheduled = false
     this.#cutBatch()
     this.#batch = undefined
     const pending = this.#pending
     if (pending.length === 0 || this.#closed || this.#socket.destroyed) return
     const bytes = this.#pendingBytes
-    this.#pending = []
+    this.#pending = EMPTY
     this.#pendingBytes = 0
     const socket = this.#socket
     this.#lastFlush = bytes
@@ -179,9 +231,9 @@ export class SocketTransport implements Transport {
   }
 
   #onDrain(): void {
-    if (this.#drainWaiters.length === 0 || this.bufferedAmount >= this.#highWaterMark) return
     const waiters = this.#drainWaiters
-    this.#drainWaiters = []
+    if (waiters === undefined || this.bufferedAmount >= this.#highWaterMark) return
+    this.#drainWaiters = undefined
     for (const w of waiters) w.resolve()
   }
 }

@@ -120,6 +120,9 @@ export class Server implements AsyncIterable<WebSocket> {
   readonly #onError: (error: unknown, ws: WebSocket | undefined) => void
   readonly #paths: readonly string[] | undefined
   #handshakes = 0
+  readonly #forget = (ws: WebSocket): void => {
+    this.#clients.delete(ws)
+  }
   #closing = false
   #closed: Promise<void> | undefined = undefined
   #accepted: WebSocket[] = []
@@ -309,7 +312,7 @@ export class Server implements AsyncIterable<WebSocket> {
     const tcp = socket as Socket
     tcp.setTimeout(0)
     tcp.off('error', ignore) // the transport listens from here on
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec }, options)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions: extensions.length > 0 ? extensions : undefined, codec, onClosed: this.#forget }, options)
   }
 
   #matchesPath(request: IncomingMessage): boolean {
@@ -321,7 +324,6 @@ export class Server implements AsyncIterable<WebSocket> {
 
   #accept(ws: WebSocket): void {
     this.#clients.add(ws)
-    void ws.closed.then(() => this.#clients.delete(ws))
     const handler = this.#handler
     if (handler === undefined) {
       const waiter = this.#acceptWaiters.shift()
@@ -329,19 +331,31 @@ export class Server implements AsyncIterable<WebSocket> {
       else this.#accepted.push(ws)
       return
     }
-    void (async () => {
-      try {
-        await handler(ws)
-        if (ws.readyState === 'open') await ws.close(CloseCode.NORMAL)
-      } catch (error) {
-        if (ws.readyState === 'open') void ws.close(CloseCode.INTERNAL_ERROR)
-        try {
-          this.#onError(error, ws)
-        } catch {
-          // an onError hook that throws must not take the server down either
-        }
-      }
-    })()
+    // Not an async wrapper: while the handler runs, a connection holds two callbacks, not a
+    // suspended function of its own (bench/memory.ts).
+    let result: unknown
+    try {
+      result = handler(ws)
+    } catch (error) {
+      this.#handlerFailed(ws, error)
+      return
+    }
+    if (result instanceof Promise) result.then(() => this.#handlerReturned(ws), (error: unknown) => this.#handlerFailed(ws, error))
+    else this.#handlerReturned(ws)
+  }
+
+  /** RFC 6455 §7.1.2: the handler is done with an open connection, which is closed normally. */
+  #handlerReturned(ws: WebSocket): void {
+    if (ws.readyState === 'open') ws.close(CloseCode.NORMAL).catch(ignore)
+  }
+
+  #handlerFailed(ws: WebSocket, error: unknown): void {
+    if (ws.readyState === 'open') ws.close(CloseCode.INTERNAL_ERROR).catch(ignore)
+    try {
+      this.#onError(error, ws)
+    } catch {
+      // an onError hook that throws must not take the server down either
+    }
   }
 
   /** Iterates over accepted connections (servers without a handler); ends when the server closes. */
