@@ -24,7 +24,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
@@ -424,6 +424,13 @@ try {
   console.log(`${N} connections per server, one ${SIZE} B text message each way; per connection, above the baseline, after 2 x gc()`)
   console.log('ratio = wsflow/ws ("-" where ws is under 256 B); external includes arrayBuffers')
   console.log(renderTable(rows))
+  // For bench/index.ts's summary: per idle connection, no message yet, no compression.
+  if (process.env.BENCH_RESULTS) {
+    for (const key of ['rss', 'heapUsed'] as const) {
+      const values = Object.fromEntries(IMPLS.map((impl) => [impl, { median: perConnection(find(impl, false), 'open', key) / 1024, spread: '' }]))
+      appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ bench: 'memory', workload: `memory per idle conn (${N} conns), ${key}`, unit: 'KiB/conn', values })}\n`)
+    }
+  }
   if (dir !== undefined) console.log('(with --snapshot, rss also holds what writing the snapshots left behind: use a run without it for rss)')
   // Where rss comes from: the V8 heap's pages (live objects, and room the heap keeps for garbage) and the rest (malloc: zlib, socket buffers...).
   console.log('')

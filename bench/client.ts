@@ -1,0 +1,52 @@
+/**
+ * The client-side matrix: wsflow's client and ws's client (bench/client-driver.ts, each in its own
+ * process on core 0) against the raw echo server (bench/raw-echo.ts, in its own process on core 1),
+ * where `taskset` works. The ceiling is the lean load generator (bench/loadgen.ts) against the same
+ * server, measured in the same rounds. Workloads, on one connection: 64 B binary with 128 in flight
+ * (msg/s), 64 KiB (4 in flight), 1 MiB and 16 MiB (2 in flight) binary (MB/s of echoed payload).
+ *
+ * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>]
+ * @module
+ */
+import type { EchoJob } from './driver.ts'
+import { isQuick } from './harness.ts'
+import { renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
+
+const quick = isQuick()
+const ROUNDS = quick ? 3 : 5
+const MS = quick ? 500 : 2000
+const WARMUP_MS = quick ? 200 : 500
+const CLIENTS = ['wsflow', 'ws', 'lean'] as const
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+
+const KiB = 1024
+const WORKLOADS: readonly { name: string; unit: Unit; size: number; window: number }[] = [
+  { name: 'client: 1 conn, 64 B binary, 128 in flight', unit: 'msg/s', size: 64, window: 128 },
+  { name: 'client: 1 conn, 64 KiB binary, 4 in flight', unit: 'MB/s', size: 64 * KiB, window: 4 },
+  { name: 'client: 1 conn, 1 MiB binary, 2 in flight', unit: 'MB/s', size: 1024 * KiB, window: 2 },
+  { name: 'client: 1 conn, 16 MiB binary, 2 in flight', unit: 'MB/s', size: 16 * 1024 * KiB, window: 2 },
+]
+
+const processes: LineProcess[] = []
+try {
+  const server = new LineProcess('raw server', 'echo-server.ts', ['raw'], SERVER_CORE)
+  processes.push(server)
+  const port = Number(await server.next(20_000, 'its port'))
+  const contenders: Contender[] = CLIENTS.map((name) => {
+    const driver = name === 'lean' ? new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE) : new LineProcess(`${name} client`, 'client-driver.ts', [name], CLIENT_CORE)
+    processes.push(driver)
+    return { name, driver, server, port }
+  })
+  console.log(`client side: each client against the raw echo server${hasTaskset ? ` (clients on core ${CLIENT_CORE}, server on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; lean = the load generator (the ceiling); ${ROUNDS} rounds of ${MS} ms after ${WARMUP_MS} ms of warm-up`)
+  const rows: RowSummary[] = []
+  for (const w of WORKLOADS) {
+    if (only !== undefined && !w.name.includes(only)) continue
+    const job = (p: number): EchoJob => ({ kind: 'echo', port: p, connections: 1, size: w.size, opcode: 0x2, window: w.window, warmupMs: WARMUP_MS, ms: MS })
+    rows.push(summarizeRow('client', w.name, w.unit, await runRow(contenders, ROUNDS, job, w.unit)))
+  }
+  console.log(renderRows(rows, CLIENTS, 'wsflow', 'ws', 'lean'))
+  console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload; cpu% = client/server, % of one core over the measured interval (medians)')
+} finally {
+  await stopAll(processes)
+}

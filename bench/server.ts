@@ -1,0 +1,81 @@
+/**
+ * The server-side matrix: the lean load generator (bench/loadgen.ts, on core 0) against wsflow's,
+ * ws's and the raw ceiling's echo servers (bench/echo-server.ts, each in its own process on core
+ * 1), where `taskset` works. Workloads (all binary but one, one masking key per run):
+ *
+ * - 1 connection, 64 B binary, then 64 B text, 128 messages in flight (msg/s);
+ * - 64 and 256 connections, 64 B binary, 16 in flight on each (msg/s);
+ * - 1 connection, 64 KiB (4 in flight), 1 MiB and 16 MiB (2 in flight) binary (MB/s of echoed payload);
+ * - handshakes per second: 16 loops of connect, upgrade, 101, close frame, server's close, end.
+ *
+ * Rounds interleave the servers; each row gives the median and spread of the rounds, wsflow/ws and
+ * wsflow/raw, and the CPU use of load generator and server over the measured interval.
+ *
+ * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>]
+ * @module
+ */
+import { type EchoJob, type HandshakeJob } from './driver.ts'
+import { isQuick } from './harness.ts'
+import { renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
+
+const quick = isQuick()
+const ROUNDS = quick ? 3 : 5
+const MS = quick ? 500 : 2000
+const WARMUP_MS = quick ? 200 : 500
+const HANDSHAKE_MS = quick ? 500 : 1500 // short: each handshake takes an ephemeral port
+const SERVERS = ['wsflow', 'ws', 'raw'] as const
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
+
+interface Workload {
+  readonly name: string
+  readonly unit: Unit
+  readonly job: (port: number) => EchoJob | HandshakeJob
+}
+
+const KiB = 1024
+const echo = (name: string, connections: number, size: number, window: number, opcode = 0x2, unit: Unit = 'msg/s'): Workload => ({
+  name,
+  unit,
+  job: (port) => ({ kind: 'echo', port, connections, size, opcode, window, warmupMs: WARMUP_MS, ms: MS }),
+})
+
+/** The workloads of the server-side matrix, in table order. */
+export const WORKLOADS: readonly Workload[] = [
+  echo('1 conn, 64 B binary, 128 in flight', 1, 64, 128),
+  echo('1 conn, 64 B text, 128 in flight', 1, 64, 128, 0x1),
+  echo('64 conns, 64 B binary, 16 in flight each', 64, 64, 16),
+  echo('256 conns, 64 B binary, 16 in flight each', 256, 64, 16),
+  echo('1 conn, 64 KiB binary, 4 in flight', 1, 64 * KiB, 4, 0x2, 'MB/s'),
+  echo('1 conn, 1 MiB binary, 2 in flight', 1, 1024 * KiB, 2, 0x2, 'MB/s'),
+  echo('1 conn, 16 MiB binary, 2 in flight', 1, 16 * 1024 * KiB, 2, 0x2, 'MB/s'),
+  {
+    name: 'handshakes, 16 loops',
+    unit: 'handshakes/s',
+    job: (port) => ({ kind: 'handshakes', port, loops: 16, max: 50_000, warmupMs: WARMUP_MS, ms: HANDSHAKE_MS }),
+  },
+]
+
+const processes: LineProcess[] = []
+try {
+  const loadgen = new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE)
+  processes.push(loadgen)
+  const contenders: Contender[] = []
+  for (const name of SERVERS) {
+    const server = new LineProcess(`${name} server`, 'echo-server.ts', [name], SERVER_CORE)
+    processes.push(server)
+    contenders.push({ name, driver: loadgen, server, port: Number(await server.next(20_000, 'its port')) })
+  }
+  console.log(`server side: the lean load generator against each server${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; ${ROUNDS} rounds of ${MS} ms (handshakes ${HANDSHAKE_MS} ms) after ${WARMUP_MS} ms of warm-up`)
+  const rows: RowSummary[] = []
+  for (const workload of WORKLOADS) {
+    if (only !== undefined && !workload.name.includes(only)) continue
+    rows.push(summarizeRow('server', workload.name, workload.unit, await runRow(contenders, ROUNDS, workload.job, workload.unit)))
+  }
+  console.log(renderRows(rows, SERVERS, 'wsflow', 'ws', 'raw'))
+  console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload; cpu% = load generator/server, % of one core over the measured interval (medians)')
+  const bound = rows.flatMap((row) => SERVERS.filter((s) => (row.values[s]?.driverCpu ?? 0) >= 90).map((s) => `${row.workload} (${s})`))
+  console.log(bound.length === 0 ? 'check: the load generator stayed under 90% of its core in every cell, so each figure is the server\'s limit, not its own' : `check: the load generator was at 90% or more of its core in: ${bound.join('; ')}; those figures may be its limit rather than the server's`)
+} finally {
+  await stopAll(processes)
+}
