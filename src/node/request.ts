@@ -11,12 +11,40 @@ export function toRequestHead(request: IncomingMessage): RequestHead {
   return { method: request.method ?? 'GET', target: request.url ?? '/', version: `HTTP/${request.httpVersion}`, headers: new HttpHeaders(fields) }
 }
 
+/**
+ * What a connection keeps of its opening request: the URL, the peer's address, and the header
+ * fields, turned into the `headers` record when first read (most connections never read it).
+ */
+class NodeRequestInfo implements RequestInfo {
+  readonly url: string
+  readonly remoteAddress: string | undefined
+  readonly remotePort: number | undefined
+  #headers: HttpHeaders | Readonly<Record<string, string>>
+
+  constructor(url: string, headers: HttpHeaders, remoteAddress: string | undefined, remotePort: number | undefined) {
+    this.url = url
+    this.#headers = headers
+    this.remoteAddress = remoteAddress
+    this.remotePort = remotePort
+  }
+
+  /** Request headers, lower-case names; repeated headers joined with ", ". */
+  get headers(): Readonly<Record<string, string>> {
+    const headers = this.#headers
+    if (!(headers instanceof HttpHeaders)) return headers
+    const record = headers.toRecord()
+    this.#headers = record
+    return record
+  }
+
+  /** The plain-object view, for logs and `JSON.stringify`. */
+  toJSON(): RequestInfo {
+    return { url: this.url, headers: this.headers, remoteAddress: this.remoteAddress, remotePort: this.remotePort }
+  }
+}
+
 /** What a connection keeps of its opening request. */
 export function toRequestInfo(request: IncomingMessage, headers: HttpHeaders): RequestInfo {
-  return {
-    url: request.url ?? '/',
-    headers: headers.toRecord(),
-    remoteAddress: request.socket.remoteAddress,
-    remotePort: request.socket.remotePort,
-  }
+  const socket = request.socket
+  return new NodeRequestInfo(request.url ?? '/', headers, socket.remoteAddress, socket.remotePort)
 }

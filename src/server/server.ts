@@ -12,7 +12,7 @@ import type { SecureContextOptions, TlsOptions } from 'node:tls'
 import { WebSocket, type ConnectionOptions, type RequestInfo } from '../connection.ts'
 import { CloseCode, ConnectionClosedError, HandshakeError, StallError, isWebSocketError } from '../core/errors.ts'
 import { computeAccept } from '../core/handshake/accept.ts'
-import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest } from '../core/handshake/server.ts'
+import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, type HandshakeRequest } from '../core/handshake/server.ts'
 import { nodeSha1 } from '../node/crypto.ts'
 import { toRequestHead, toRequestInfo } from '../node/request.ts'
 import { SocketTransport } from '../node/transport.ts'
@@ -89,6 +89,12 @@ export interface ServerCloseOptions {
   reason?: string | undefined
   /** How long to wait for clients to finish the closing handshake before cutting them off (default 5000 ms). */
   timeout?: number | undefined
+}
+
+/** A request that passed validation, waiting for the verify hook (if any) and the 101. */
+interface PreparedHandshake {
+  readonly handshake: HandshakeRequest
+  readonly info: RequestInfo
 }
 
 /** The wsflow servers attached to each http server, so that an unclaimed path gets one 404. */
@@ -241,6 +247,24 @@ export class Server implements AsyncIterable<WebSocket> {
     if (this.#clients.size + this.#handshakes >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
       return refuse(socket, new HandshakeError('too many connections', 503, { 'retry-after': '1' }))
     }
+    let prepared: PreparedHandshake
+    try {
+      prepared = this.#prepare(request)
+    } catch (error) {
+      return this.#refuseAfter(socket, error)
+    }
+    if (this.#options.verify === undefined) {
+      // The common case is synchronous: no promise, timer or closure per handshake (node:http
+      // has already bounded the time the request head may take).
+      let ws: WebSocket | undefined
+      try {
+        ws = this.#complete(prepared, socket, head)
+      } catch (error) {
+        return this.#refuseAfter(socket, error)
+      }
+      if (ws !== undefined) this.#accept(ws)
+      return
+    }
     this.#handshakes++
     const timeout = this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
     let settled = false
@@ -256,46 +280,59 @@ export class Server implements AsyncIterable<WebSocket> {
       this.#handshakes--
       return true
     }
-    this.#upgrade(request, socket, head).then(
-      (ws) => {
-        if (!finish()) return ws?.terminate()
+    this.#verify(prepared).then(
+      () => {
+        if (!finish()) return
+        const ws = this.#complete(prepared, socket, head)
         if (ws !== undefined) this.#accept(ws)
       },
       (error: unknown) => {
-        if (!finish()) return
-        refuse(socket, error instanceof HandshakeError ? error : new HandshakeError('internal error', 500))
-        if (!(error instanceof HandshakeError)) this.#onError(error, undefined)
+        if (finish()) this.#refuseAfter(socket, error)
       },
-    )
+    ).catch((error: unknown) => this.#refuseAfter(socket, error))
   }
 
-  async #upgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<WebSocket | undefined> {
-    const options = this.#options
-    const requestHead = toRequestHead(request)
-    const handshake = validateRequest(requestHead)
+  /** Refuses a handshake that failed: its HandshakeError's status, or 500 (and onError) for anything else. */
+  #refuseAfter(socket: Duplex, error: unknown): void {
+    refuse(socket, error instanceof HandshakeError ? error : new HandshakeError('internal error', 500))
+    if (!(error instanceof HandshakeError)) this.#onError(error, undefined)
+  }
+
+  /** Validates the request (RFC 6455 §4.2.1) and the origin; throws a HandshakeError to refuse. */
+  #prepare(request: IncomingMessage): PreparedHandshake {
+    const handshake = validateRequest(toRequestHead(request))
     const info = toRequestInfo(request, handshake.headers)
+    const origins = this.#options.origins
     // RFC 6455 §10.2: servers MAY refuse requests from origins they do not trust, with 403.
-    if (options.origins !== undefined && handshake.origin !== undefined && !options.origins.includes(handshake.origin)) {
+    if (origins !== undefined && handshake.origin !== undefined && !origins.includes(handshake.origin)) {
       throw new HandshakeError(`origin ${handshake.origin} not allowed`, 403)
     }
-    if (options.verify !== undefined) {
-      const verdict = await options.verify(info)
-      if (verdict === false) throw new HandshakeError('unauthorized', 401)
-      if (typeof verdict === 'object' && verdict !== null) {
-        throw new HandshakeError(verdict.message ?? 'refused', verdict.status ?? 401, verdict.headers ?? {})
-      }
-      if (this.#closing) throw new HandshakeError('the server is shutting down', 503)
+    return { handshake, info }
+  }
+
+  /** Runs the `verify` hook; throws a HandshakeError to refuse. */
+  async #verify({ info }: PreparedHandshake): Promise<void> {
+    const verdict = await this.#options.verify!(info)
+    if (verdict === false) throw new HandshakeError('unauthorized', 401)
+    if (typeof verdict === 'object' && verdict !== null) {
+      throw new HandshakeError(verdict.message ?? 'refused', verdict.status ?? 401, verdict.headers ?? {})
     }
+    if (this.#closing) throw new HandshakeError('the server is shutting down', 503)
+  }
+
+  /** Chooses the subprotocol and extensions, answers 101 and makes the connection (undefined if the socket is gone). */
+  #complete({ handshake, info }: PreparedHandshake, socket: Duplex, head: Uint8Array): WebSocket | undefined {
+    const options = this.#options
     let protocol: string | undefined
     const select = options.protocols
     if (select !== undefined && handshake.protocols.length > 0) {
       protocol = selectSubprotocol(handshake.protocols, typeof select === 'function' ? (offered) => select(offered, info) : select)
     }
     // RFC 7692 §5: accept the first permessage-deflate offer that the server's options allow.
-    let extensions: ExtensionOffer[] = []
+    let extensions: ExtensionOffer[] | undefined
     let codec: PerMessageDeflate | undefined
     const deflate = options.perMessageDeflate
-    if (deflate !== undefined && deflate !== false && options.streaming !== true) {
+    if (deflate !== undefined && deflate !== false && options.streaming !== true && handshake.extensions.length > 0) {
       // By default the server resets its compressor after each message (RFC 7692 §7.1.1.1 lets it
       // add server_no_context_takeover unasked): an idle connection then holds no compressor, only
       // the inflate window its client's context takeover needs (bench/memory.ts).
@@ -308,11 +345,11 @@ export class Server implements AsyncIterable<WebSocket> {
     }
     if (socket.destroyed || !socket.writable) return undefined
     const accept = computeAccept(handshake.key, nodeSha1)
-    socket.write(buildResponse({ accept, protocol, extensions: extensions.length > 0 ? formatExtensions(extensions) : undefined }), 'latin1')
+    socket.write(buildResponse({ accept, protocol, extensions: extensions !== undefined ? formatExtensions(extensions) : undefined }), 'latin1')
     const tcp = socket as Socket
     tcp.setTimeout(0)
     tcp.off('error', ignore) // the transport listens from here on
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions: extensions.length > 0 ? extensions : undefined, codec, onClosed: this.#forget }, options)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, onClosed: this.#forget }, options)
   }
 
   #matchesPath(request: IncomingMessage): boolean {

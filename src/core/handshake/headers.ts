@@ -72,8 +72,10 @@ export class HttpHeaders implements Iterable<HeaderField> {
   toRecord(): Record<string, string> {
     const record: Record<string, string> = {}
     for (const [name, values] of this.#byName) {
+      const value = values.length === 1 ? values[0]! : values.join(', ')
       // defineProperty: a field named "__proto__" becomes an own property, not the prototype.
-      Object.defineProperty(record, name, { value: values.join(', '), enumerable: true, writable: true, configurable: true })
+      if (name === '__proto__') Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true })
+      else record[name] = value
     }
     return record
   }
