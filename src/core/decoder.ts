@@ -37,6 +37,9 @@ export interface DecodeOptions {
   allowedRsv?: number | undefined
 }
 
+// Read and used with no yield in between, so one key serves every decoder.
+const maskingKey = new Uint8Array(4)
+
 // Opcodes defined by RFC 6455 §5.2, indexed by opcode: 0-2 data, 8-10 control.
 const KNOWN_OPCODE = [true, true, true, false, false, false, false, false, true, true, true, false, false, false, false, false]
 
@@ -54,7 +57,6 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
   const forbiddenRsv = 0x70 & ~(options.allowedRsv ?? 0)
   const requireMask = options.role === 'server'
   const forbidMask = options.role === 'client'
-  const maskingKey = new Uint8Array(4)
   for (;;) {
     while (input.length < 2) yield NEED_MORE
     const b0 = input.peek(0)
@@ -135,12 +137,15 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
  */
 export class FrameDecoder {
   readonly #queue = new ByteQueue()
-  readonly #frames: Generator<Frame | NeedMore, never, void>
+  readonly #options: DecodeOptions
+  // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
+  // waits at a frame boundary): an idle connection holds no suspended generator (bench/memory.ts).
+  #frames: Generator<Frame | NeedMore, never, void> | undefined = undefined
   #error: unknown = undefined
 
   /** Creates a decoder with the given options. */
   constructor(options: DecodeOptions = {}) {
-    this.#frames = parseFrames(this.#queue, options)
+    this.#options = options
   }
 
   /** Bytes buffered and not yet returned as frames, in bytes. */
@@ -157,8 +162,12 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#error !== undefined) throw this.#error
     try {
-      const { value } = this.#frames.next()
-      return value === NEED_MORE ? undefined : value
+      const frames = (this.#frames ??= parseFrames(this.#queue, this.#options))
+      const { value } = frames.next()
+      if (value !== NEED_MORE) return value
+      // With no byte left the generator waits for a frame's first byte: nothing to keep.
+      if (this.#queue.length === 0) this.#frames = undefined
+      return undefined
     } catch (error) {
       this.#error = error
       throw error

@@ -5,10 +5,14 @@ import type { RequestHead } from '../core/handshake/server.ts'
 
 /** Turns Node's parsed request into the head the core's handshake validates. */
 export function toRequestHead(request: IncomingMessage): RequestHead {
-  const raw = request.rawHeaders
+  return { method: request.method ?? 'GET', target: request.url ?? '/', version: `HTTP/${request.httpVersion}`, headers: toHttpHeaders(request.rawHeaders) }
+}
+
+/** Node's `rawHeaders` ([name, value, name, value...]) as header fields. */
+function toHttpHeaders(raw: readonly string[]): HttpHeaders {
   const fields: HeaderField[] = []
   for (let i = 0; i + 1 < raw.length; i += 2) fields.push([raw[i]!, raw[i + 1]!])
-  return { method: request.method ?? 'GET', target: request.url ?? '/', version: `HTTP/${request.httpVersion}`, headers: new HttpHeaders(fields) }
+  return new HttpHeaders(fields)
 }
 
 /**
@@ -19,22 +23,24 @@ class NodeRequestInfo implements RequestInfo {
   readonly url: string
   readonly remoteAddress: string | undefined
   readonly remotePort: number | undefined
-  #headers: HttpHeaders | Readonly<Record<string, string>>
+  // Node's rawHeaders ([name, value, name, value...]) until first read, then the record.
+  #raw: readonly string[] | undefined
+  #headers: Readonly<Record<string, string>> | undefined = undefined
 
-  constructor(url: string, headers: HttpHeaders, remoteAddress: string | undefined, remotePort: number | undefined) {
+  constructor(url: string, headers: readonly string[], remoteAddress: string | undefined, remotePort: number | undefined) {
     this.url = url
-    this.#headers = headers
+    this.#raw = headers
     this.remoteAddress = remoteAddress
     this.remotePort = remotePort
   }
 
   /** Request headers, lower-case names; repeated headers joined with ", ". */
   get headers(): Readonly<Record<string, string>> {
-    const headers = this.#headers
-    if (!(headers instanceof HttpHeaders)) return headers
-    const record = headers.toRecord()
-    this.#headers = record
-    return record
+    if (this.#headers === undefined) {
+      this.#headers = toHttpHeaders(this.#raw ?? []).toRecord()
+      this.#raw = undefined
+    }
+    return this.#headers
   }
 
   /** The plain-object view, for logs and `JSON.stringify`. */
@@ -44,7 +50,7 @@ class NodeRequestInfo implements RequestInfo {
 }
 
 /** What a connection keeps of its opening request. */
-export function toRequestInfo(request: IncomingMessage, headers: HttpHeaders): RequestInfo {
+export function toRequestInfo(request: IncomingMessage): RequestInfo {
   const socket = request.socket
-  return new NodeRequestInfo(request.url ?? '/', headers, socket.remoteAddress, socket.remotePort)
+  return new NodeRequestInfo(request.url ?? '/', request.rawHeaders, socket.remoteAddress, socket.remotePort)
 }

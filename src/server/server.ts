@@ -301,7 +301,7 @@ export class Server implements AsyncIterable<WebSocket> {
   /** Validates the request (RFC 6455 §4.2.1) and the origin; throws a HandshakeError to refuse. */
   #prepare(request: IncomingMessage): PreparedHandshake {
     const handshake = validateRequest(toRequestHead(request))
-    const info = toRequestInfo(request, handshake.headers)
+    const info = toRequestInfo(request)
     const origins = this.#options.origins
     // RFC 6455 §10.2: servers MAY refuse requests from origins they do not trust, with 403.
     if (origins !== undefined && handshake.origin !== undefined && !origins.includes(handshake.origin)) {
