@@ -58,13 +58,23 @@ export function openSocket(port: number): Promise<Socket> {
   })
 }
 
+/** A Sec-WebSocket-Key and the Sec-WebSocket-Accept it calls for. */
+export interface HandshakeKey {
+  readonly key: string
+  readonly accept: string
+}
+
+/** A fresh random Sec-WebSocket-Key, with its accept value. */
+export function newKey(): HandshakeKey {
+  const key = randomBytes(16).toString('base64')
+  return { key, accept: acceptKey(key) }
+}
+
 /**
  * Completes the opening handshake on `socket`: sends the request, waits for the response head,
  * checks the 101 and Sec-WebSocket-Accept. Resolves with any bytes that followed the head.
  */
-export function handshake(socket: Socket, port: number): Promise<Buffer> {
-  const key = randomBytes(16).toString('base64')
-  const expected = acceptKey(key)
+export function handshake(socket: Socket, port: number, { key, accept: expected }: HandshakeKey = newKey()): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let head: Buffer = Buffer.alloc(0)
     const fail = (error: Error): void => {

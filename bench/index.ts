@@ -11,6 +11,7 @@
  * bench (run them alone: `node --import tsx bench/decoder.ts --quick`). `--ws-direct` is passed on
  * to the decoder bench.
  *
+ * First, bench/raw-echo-check.ts checks the raw echo that the matrices use as their ceiling.
  * Each bench runs in a process of its own (and starts its servers and load generators in processes
  * of their own), so that one bench's JIT feedback and heap do not shape the next one's numbers.
  * Every bench is bounded in rounds and time, and killed if it overruns.
@@ -33,6 +34,7 @@ const BENCHES: { file: string; title?: string; env?: Record<string, string>; ful
   { file: 'decoder.ts', title: 'decoder vs ws without native addons (WS_NO_BUFFER_UTIL=1)', env: { WS_NO_BUFFER_UTIL: '1' }, full: true },
   { file: 'decoder.ts', title: 'decoder vs ws with bufferutil (native unmask)', full: true },
   { file: 'mask.ts', full: true },
+  { file: 'raw-echo-check.ts' },
   { file: 'server.ts' },
   { file: 'client.ts' },
   { file: 'memory.ts' },

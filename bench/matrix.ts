@@ -110,9 +110,24 @@ export function percent(a: number | undefined, b: number | undefined): string {
   return a === undefined || b === undefined ? '-' : `${((a / b) * 100).toFixed(0)}%`
 }
 
+/** A server at this % of its core or more is saturated... */
+export const SERVER_BUSY = 90
+/** ...and a driver (load generator, client) at this % or more may be. */
+export const DRIVER_BUSY = 80
+
+/** What limits a figure, by the CPU use of both sides: `S` the server, `D` the driver (not the server), `-` neither (the window in flight: round trips). */
+export function limitOf(driverCpu: number, serverCpu: number): 'S' | 'D' | '-' {
+  return serverCpu >= SERVER_BUSY ? 'S' : driverCpu >= DRIVER_BUSY ? 'D' : '-'
+}
+
+/** The legend of {@link renderRows}'s CPU columns. */
+export function cpuLegend(driver: string, server: string): string {
+  return `cpu% = ${driver}/${server}, % of one core over the measured interval (medians); S: the ${server} at ${SERVER_BUSY}% or more (the figure is its limit), D: the ${driver} at ${DRIVER_BUSY}% or more and the ${server} not (the figure is the ${driver}'s limit), -: neither saturated (the messages in flight, i.e. round trips, limit it)`
+}
+
 /**
  * The table of some rows: per contender the median and spread, then `first` against `versus` (ratio)
- * and against `ceiling` (%), then the CPU % (driver/server) of each contender.
+ * and against `ceiling` (%), then the CPU % (driver/server) of each contender and what limits it.
  */
 export function renderRows(rows: readonly RowSummary[], names: readonly string[], first: string, versus: string, ceiling: string): string {
   const header = ['workload', 'unit', ...names, `${first}/${versus}`, `${first}/${ceiling}`, ...names.map((n) => `cpu% ${n}`)]
@@ -124,7 +139,7 @@ export function renderRows(rows: readonly RowSummary[], names: readonly string[]
       ...names.map((n) => (v[n] === undefined ? '-' : `${formatValue(v[n].median, row.unit)} ${v[n].spread}`)),
       ratio(v[first]?.median, v[versus]?.median),
       percent(v[first]?.median, v[ceiling]?.median),
-      ...names.map((n) => (v[n] === undefined ? '-' : `${v[n].driverCpu.toFixed(0)}/${v[n].serverCpu.toFixed(0)}`)),
+      ...names.map((n) => (v[n] === undefined ? '-' : `${v[n].driverCpu.toFixed(0)}/${v[n].serverCpu.toFixed(0)} ${limitOf(v[n].driverCpu, v[n].serverCpu)}`)),
     ]
   })
   return renderTable([header, ...lines])

@@ -16,7 +16,7 @@
  */
 import { type EchoJob, type HandshakeJob } from './driver.ts'
 import { isQuick } from './harness.ts'
-import { renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { cpuLegend, limitOf, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
 const quick = isQuick()
@@ -73,9 +73,14 @@ try {
     rows.push(summarizeRow('server', workload.name, workload.unit, await runRow(contenders, ROUNDS, workload.job, workload.unit)))
   }
   console.log(renderRows(rows, SERVERS, 'wsflow', 'ws', 'raw'))
-  console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload; cpu% = load generator/server, % of one core over the measured interval (medians)')
-  const bound = rows.flatMap((row) => SERVERS.filter((s) => (row.values[s]?.driverCpu ?? 0) >= 90).map((s) => `${row.workload} (${s})`))
-  console.log(bound.length === 0 ? 'check: the load generator stayed under 90% of its core in every cell, so each figure is the server\'s limit, not its own' : `check: the load generator was at 90% or more of its core in: ${bound.join('; ')}; those figures may be its limit rather than the server's`)
+  console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload')
+  console.log(cpuLegend('load generator', 'server'))
+  const bound = rows.flatMap((row) => SERVERS.filter((s) => limitOf(row.values[s]!.driverCpu, row.values[s]!.serverCpu) === 'D').map((s) => `${row.workload} (${s})`))
+  console.log(
+    bound.length === 0
+      ? 'check: the load generator was never the limit (no D)'
+      : `check: the load generator may be the limit (D) in: ${bound.join('; ')}; those figures are a floor for that server`,
+  )
 } finally {
   await stopAll(processes)
 }
