@@ -56,11 +56,6 @@ interface PendingPing {
 
 let pingCounter = 0
 
-/** Runs `task` after the current turn of the event loop and its microtasks (before the next socket read in Node). */
-const defer: (task: () => void) => void = typeof globalThis.setImmediate === 'function'
-  ? (task) => void globalThis.setImmediate(task)
-  : (task) => void setTimeout(task, 0)
-
 /**
  * A WebSocket connection: `for await (const message of ws)` reads messages; `send`, `sink` and
  * `close` write. Iteration ends on a clean close (both close frames exchanged, code 1000, 1001
@@ -122,7 +117,6 @@ export class WebSocket implements AsyncIterable<Message> {
   #readers = 0
   #everRead = false
   #paused = false
-  #pauseScheduled = false
   #closeSent: { code: number; reason: string; byApplication: boolean } | undefined = undefined
   #closeReceived: { code: number; reason: string } | undefined = undefined
   #failure: unknown = undefined
@@ -513,30 +507,23 @@ export class WebSocket implements AsyncIterable<Message> {
     }
     this.#queue.push(item)
     if (!(item instanceof MessageStream)) this.#queueBytes += item.data.length
-    if (!this.#paused && !this.#isUnattended() && (full || count + 1 >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes)) {
-      this.#schedulePause()
-    }
     return true
   }
 
   /**
-   * Pauses reading if the buffer is still over its high-water mark once the reader has had its
-   * turn: a reader that keeps up empties the buffer in the same turn of the event loop, and the
-   * socket is never paused (bench: pausing and resuming per chunk costs two syscalls and a third
-   * of the small-message echo rate). At most one more socket read arrives before the check.
+   * Pauses reading when the next socket chunk finds the buffer still over its high-water mark: a
+   * reader that keeps up empties it before then, and the socket is never paused (bench: pausing and
+   * resuming per chunk costs two syscalls and a third of the small-message echo rate; a timer per
+   * chunk to check later cost the 256-connection echo a fifth). The chunk in hand is still decoded,
+   * so the buffer can pass the mark by one socket read at most.
    */
-  #schedulePause(): void {
-    if (this.#pauseScheduled) return
-    this.#pauseScheduled = true
-    defer(() => {
-      this.#pauseScheduled = false
-      const count = this.#queue.length - this.#queueHead
-      if (this.#paused || this.#state === 'closed' || this.#isUnattended()) return
-      if (count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes) {
-        this.#paused = true
-        this.#transport.pause()
-      }
-    })
+  #pauseIfFull(): void {
+    if (this.#paused || this.#isUnattended()) return
+    const count = this.#queue.length - this.#queueHead
+    if (count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes) {
+      this.#paused = true
+      this.#transport.pause()
+    }
   }
 
   /** Whether a reader came and left: then a full buffer drops messages instead of pausing reads. */
@@ -595,6 +582,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #receive(chunk: Uint8Array): void {
     this.#heartbeat?.activity()
     if (this.#closeReceived !== undefined || this.#deferredClose !== undefined || this.#failure !== undefined || this.#state === 'closed') return
+    if (this.#queueHead < this.#queue.length) this.#pauseIfFull()
     const decoder = this.#decoder
     decoder.push(chunk)
     try {
