@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { renderTable } from './harness.ts'
@@ -49,7 +49,8 @@ interface Row {
 
 const started = performance.now()
 const cpu = cpus()
-console.log(`node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}${flags.length > 0 ? `, ${flags.join(' ')}` : ''}`)
+const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
+console.log(`node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, load average ${load()} (other work on the machine widens the spread)${flags.length > 0 ? `, ${flags.join(' ')}` : ''}`)
 if (quick) console.log('quick: server and client matrices (3 rounds of 500 ms), memory at 1,000 connections; no decoder or mask bench')
 const dir = mkdtempSync(join(tmpdir(), 'wsflow-bench-'))
 const resultsFile = join(dir, 'results.jsonl')
@@ -93,4 +94,4 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 console.log('')
-console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+console.log(`done in ${((performance.now() - started) / 1000).toFixed(1)} s, load average ${load()}`)
