@@ -16,6 +16,7 @@ import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 import type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 import { Heartbeat } from './heartbeat.ts'
+import { allocateUninitialized } from './node/allocate.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
 import { Rsv } from './core/decoder.ts'
 import { isValidUtf8 } from './core/utf8.ts'
@@ -145,6 +146,7 @@ export class WebSocket implements AsyncIterable<Message> {
       maxFrameSize: options.maxFrameSize ?? Math.min(maxMessageSize, DEFAULT_MAX_MESSAGE_SIZE),
       // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
       allowedRsv: init.codec !== undefined ? Rsv.RSV1 : 0,
+      allocate: allocateUninitialized,
     })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#mask = init.role === 'client'

@@ -1,3 +1,9 @@
+import { mask, maskInto } from './mask.ts'
+
+function allocateZeroed(length: number): Uint8Array {
+  return new Uint8Array(length)
+}
+
 /** An empty byte array, shared wherever a zero-length payload is needed. */
 export const EMPTY: Uint8Array = new Uint8Array(0)
 
@@ -18,6 +24,16 @@ export class ByteQueue {
   #head = 0
   #offset = 0
   #length = 0
+  readonly #allocate: (length: number) => Uint8Array
+
+  /**
+   * Creates an empty queue. `allocate` makes the array that bytes straddling chunks are copied
+   * into (default: `new Uint8Array`); every byte of it is written before it is returned, so it
+   * may hand out uninitialised memory (the Node layer passes one over `Buffer.allocUnsafe`).
+   */
+  constructor(allocate: (length: number) => Uint8Array = allocateZeroed) {
+    this.#allocate = allocate
+  }
 
   /** Number of bytes buffered, in bytes. */
   get length(): number {
@@ -86,8 +102,36 @@ export class ByteQueue {
   }
 
   /** Copies the oldest `count` bytes, which straddle chunks, into one new array. */
+  /**
+   * Removes and returns the next `count` bytes XORed with `maskingKey` (RFC 6455 §5.3): unmasked
+   * in place where they lie in one chunk; where they straddle chunks, each piece is unmasked while
+   * it is copied, so the bytes are read once (bench/server.ts, 1 MiB echo).
+   */
+  takeMasked(count: number, maskingKey: Uint8Array): Uint8Array {
+    if (count === 0) return EMPTY
+    const chunk = this.#chunks[this.#head]!
+    if (count <= chunk.length - this.#offset) {
+      const payload = this.take(count)
+      mask(payload, maskingKey)
+      return payload
+    }
+    this.#length -= count
+    const out = this.#allocate(count)
+    let written = 0
+    while (written < count) {
+      const current = this.#chunks[this.#head]!
+      const from = this.#offset
+      const n = Math.min(current.length - from, count - written)
+      maskInto(from === 0 && n === current.length ? current : new Uint8Array(current.buffer, current.byteOffset + from, n), maskingKey, out, written, written)
+      written += n
+      if (from + n === current.length) this.#advance()
+      else this.#offset = from + n
+    }
+    return out
+  }
+
   #takeStraddling(count: number): Uint8Array {
-    const out = new Uint8Array(count)
+    const out = this.#allocate(count)
     let written = 0
     while (written < count) {
       const current = this.#chunks[this.#head]!

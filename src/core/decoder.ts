@@ -8,7 +8,6 @@ import { ByteQueue, EMPTY } from './byte-queue.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_CONTROL_PAYLOAD, NEED_MORE, type NeedMore, type Opcode } from './constants.ts'
 import { MessageTooBigError, ProtocolError } from './errors.ts'
 import type { Frame } from './frame.ts'
-import { mask } from './mask.ts'
 
 /** The RSV bits of a frame's first byte, for {@link DecodeOptions.allowedRsv}. */
 export const Rsv = {
@@ -35,6 +34,12 @@ export interface DecodeOptions {
    * default). Any other RSV bit set fails the frame with 1002 (RFC 6455 §5.2).
    */
   allowedRsv?: number | undefined
+  /**
+   * Makes the array a payload that straddles chunks is copied into (default `new Uint8Array`);
+   * it may return uninitialised memory, as every byte is written (the Node layer passes
+   * `Buffer.allocUnsafe`, which skips zero-filling).
+   */
+  allocate?: ((length: number) => Uint8Array) | undefined
 }
 
 // Read and used with no yield in between, so one key serves every decoder.
@@ -112,8 +117,7 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
     } else {
       input.skip(headerLength)
     }
-    let payload = input.take(length)
-    if (masked && length > 0) mask(payload, maskingKey)
+    let payload = masked ? input.takeMasked(length, maskingKey) : input.take(length)
     let frame: Frame | undefined = {
       fin,
       rsv1: (b0 & 0x40) !== 0,
@@ -136,7 +140,7 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
  * error again on every call.
  */
 export class FrameDecoder {
-  readonly #queue = new ByteQueue()
+  readonly #queue: ByteQueue
   readonly #options: DecodeOptions
   // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
   // waits at a frame boundary): an idle connection holds no suspended generator (bench/memory.ts).
@@ -145,6 +149,7 @@ export class FrameDecoder {
 
   /** Creates a decoder with the given options. */
   constructor(options: DecodeOptions = {}) {
+    this.#queue = new ByteQueue(options.allocate)
     this.#options = options
   }
 

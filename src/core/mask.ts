@@ -76,29 +76,29 @@ export function mask(data: Uint8Array, maskingKey: Uint8Array, offset = 0): void
 }
 
 /**
- * Copies `source` into `target` at `targetOffset`, masked with `maskingKey`; `source` is left as it
- * was. `target` must have room for `source.length` bytes from `targetOffset`, and the two must not
- * overlap.
+ * Copies `source` into `target` at `targetOffset`, masked with `maskingKey` as from position
+ * `offset` of the payload (as in {@link mask}); `source` is left as it was. `target` must have
+ * room for `source.length` bytes from `targetOffset`, and the two must not overlap.
  */
-export function maskInto(source: Uint8Array, maskingKey: Uint8Array, target: Uint8Array, targetOffset = 0): void {
+export function maskInto(source: Uint8Array, maskingKey: Uint8Array, target: Uint8Array, targetOffset = 0, offset = 0): void {
   const length = source.length
   if (length >= SIMD_THRESHOLD) {
     const simd = getSimdMasker()
     if (simd !== undefined) {
-      simd.mask(source, maskingKey, 0, target, targetOffset)
+      simd.mask(source, maskingKey, offset, target, targetOffset)
       return
     }
   }
   if (length >= WORD_THRESHOLD) {
     target.set(source, targetOffset)
-    mask(target.subarray(targetOffset, targetOffset + length), maskingKey)
+    mask(target.subarray(targetOffset, targetOffset + length), maskingKey, offset)
     return
   }
   // Short payloads: one pass that copies and masks, with no view allocated.
-  const k0 = maskingKey[0]!
-  const k1 = maskingKey[1]!
-  const k2 = maskingKey[2]!
-  const k3 = maskingKey[3]!
+  const k0 = maskingKey[offset & 3]!
+  const k1 = maskingKey[(offset + 1) & 3]!
+  const k2 = maskingKey[(offset + 2) & 3]!
+  const k3 = maskingKey[(offset + 3) & 3]!
   let i = 0
   const end4 = length & ~3
   for (; i < end4; i += 4) {

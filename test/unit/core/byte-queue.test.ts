@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ByteQueue, EMPTY } from '../../../src/core/byte-queue.ts'
+import { mask } from '../../../src/core/mask.ts'
 import { bytes } from '../../helpers/bytes.ts'
 
 test('push keeps chunks by reference and counts bytes', () => {
@@ -84,6 +85,30 @@ test('a long queue consumed one byte at a time stays correct through compaction'
   }
   assert.is(q.length, pushed - taken)
   for (let i = 0; i < q.length; i++) assert.is(q.peek(i), (taken + i) & 0xff)
+})
+
+test('takeMasked equals take then mask, in place within a chunk and unmasked while copied across chunks', () => {
+  const key = bytes(0x37, 0xfa, 0x21, 0x3d)
+  const sizes = [0, 1, 3, 4, 5, 127, 128, 129, 1000, 20_000, 40_000]
+  for (const cut of [1, 7, 64, 4096, 16_384, 65_536]) {
+    for (const size of sizes) {
+      const source = Uint8Array.from({ length: size + 3 }, (_, i) => (i * 31 + size) & 0xff)
+      const expected = source.slice(3)
+      mask(expected, key)
+      const allocated: number[] = []
+      const q = new ByteQueue((length) => {
+        allocated.push(length)
+        return new Uint8Array(length).fill(0xee) // like uninitialised memory: every byte must be written
+      })
+      for (let i = 0; i < source.length; i += cut) q.push(source.slice(i, i + cut))
+      q.skip(3)
+      const payload = q.takeMasked(size, key)
+      assert.equal(payload, expected, `size ${size} in chunks of ${cut}`)
+      assert.is(q.length, 0)
+      const straddles = size > 0 && Math.floor(3 / cut) !== Math.floor((size + 2) / cut)
+      assert.equal(allocated, straddles ? [size] : [], `size ${size} in chunks of ${cut}: one copy exactly when it straddles`)
+    }
+  }
 })
 
 test.run()

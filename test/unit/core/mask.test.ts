@@ -172,6 +172,11 @@ test('mask and maskInto equal a naive loop at every edge length, with SIMD and o
         const target = new Uint8Array(length + align)
         maskInto(source, key, target, align)
         assertSame(target.subarray(align), naive(source, key, 0), `${label} maskInto length ${length} at ${align}`)
+        for (let offset = 1; offset < 4; offset++) {
+          const rotated = new Uint8Array(length + align)
+          maskInto(source, key, rotated, align, offset)
+          assertSame(rotated.subarray(align), naive(source, key, offset), `${label} maskInto length ${length} at ${align}, key offset ${offset}`)
+        }
       }
     }
   }
