@@ -22,6 +22,7 @@ const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error('memory-server: run with --expose-gc')
 
 let port = 0
+let rawConnections = 0
 let connections: () => number
 let stop: () => Promise<unknown>
 if (impl === 'wsflow') {
@@ -42,6 +43,16 @@ if (impl === 'wsflow') {
     for (const ws of server.clients) ws.terminate()
     return new Promise((resolve) => server.close(resolve))
   }
+} else if (impl === 'raw') {
+  const { startRawEcho } = await import('./raw-echo.ts')
+  const server = await startRawEcho()
+  port = (server.address() as { port: number }).port
+  connections = () => rawConnections
+  server.on('connection', (socket) => {
+    rawConnections++
+    socket.once('close', () => rawConnections--)
+  })
+  stop = () => new Promise((resolve) => server.close(resolve))
 } else {
   throw new Error(`unknown server ${impl}`)
 }

@@ -44,7 +44,9 @@ const STEP_MS = 90_000 // bound on opening all connections, or on exchanging all
 const SOCKET_MS = 10_000 // bound on one handshake or one echo
 const hasTaskset = spawnSync('taskset', ['-c', '1', 'true']).status === 0
 const IMPLS = ['wsflow', 'ws'] as const
-type Impl = (typeof IMPLS)[number]
+// The floor (deflate off only): bench/raw-echo.ts, a minimal echo on node:net that keeps nothing
+// per connection but its socket and a few numbers. What it uses, any Node.js WebSocket server pays.
+type Impl = (typeof IMPLS)[number] | 'raw'
 
 // ---------------------------------------------------------------------------------------------
 // How many connections: each process holds one descriptor per connection, plus its own few.
@@ -398,6 +400,7 @@ try {
   for (const deflate of [false, true]) {
     for (const impl of IMPLS) results.push(await run(impl, deflate, dir, build?.index))
   }
+  results.push(await run('raw', false, undefined, undefined))
 
   const perConnection = (result: Result, state: 'open' | 'message', key: 'rss' | 'heapPhysical' | 'heapUsed' | 'external'): number => (result[state][key] - result.base[key]) / N
   const find = (impl: Impl, deflate: boolean): Result => results.find((r) => r.impl === impl && r.deflate === deflate)!
@@ -424,10 +427,13 @@ try {
   console.log(`${N} connections per server, one ${SIZE} B text message each way; per connection, above the baseline, after 2 x gc()`)
   console.log('ratio = wsflow/ws ("-" where ws is under 256 B); external includes arrayBuffers')
   console.log(renderTable(rows))
+  const floor = find('raw', false)
+  const floorCells = (['open', 'message'] as const).map((state) => `${state === 'open' ? 'no message yet' : 'after one message'}: rss ${kib(perConnection(floor, state, 'rss'))}, heapUsed ${kib(perConnection(floor, state, 'heapUsed'))}`)
+  console.log(`floor, the raw echo (node:net socket and a few numbers per connection, no WebSocket object), KiB per connection: ${floorCells.join('; ')}`)
   // For bench/index.ts's summary: per idle connection, no message yet, no compression.
   if (process.env.BENCH_RESULTS) {
     for (const key of ['rss', 'heapUsed'] as const) {
-      const values = Object.fromEntries(IMPLS.map((impl) => [impl, { median: perConnection(find(impl, false), 'open', key) / 1024, spread: '' }]))
+      const values = Object.fromEntries([...IMPLS, 'raw' as const].map((impl) => [impl, { median: perConnection(find(impl, false), 'open', key) / 1024, spread: '' }]))
       appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ bench: 'memory', workload: `memory per idle conn (${N} conns), ${key}`, unit: 'KiB/conn', values })}\n`)
     }
   }
