@@ -43,7 +43,9 @@ export class SocketTransport implements Transport {
   #batch: Buffer | undefined = undefined
   #batchStart = 0
   #batchEnd = 0
-  #lastFlush = 0
+  // Bytes reserved in batch buffers this tick, and in the last tick that wrote (the next batch's size).
+  #reserved = 0
+  #lastReserved = 0
   #scheduled = false
   #drainWaiters: { resolve: () => void; reject: (error: unknown) => void }[] | undefined = undefined
   #closed = false
@@ -130,15 +132,18 @@ export class SocketTransport implements Transport {
     let batch = this.#batch
     if (batch === undefined || batch.length - this.#batchEnd < length) {
       this.#cutBatch()
-      // Sized like the last tick's writes (bench/memory.ts: a fixed 4 KB batch per tick cost idle
-      // connections 8 KiB of rss each); Buffer.allocUnsafe below 4 KiB slices Node's shared pool.
-      const size = batch === undefined ? Math.min(Math.max(this.#lastFlush, 256), 64 * 1024) : Math.min(batch.length * 2, 256 * 1024)
+      // Sized like the last tick's frames written here, not counting large payloads that go out as
+      // they are (bench/memory.ts: a fixed 4 KB batch per tick cost idle connections 8 KiB of rss
+      // each; bench/server.ts, 64 KiB echo: a 64 KiB batch per tick for a 10-byte header cost a
+      // fifth of the rate). Buffer.allocUnsafe below 4 KiB slices Node's shared pool.
+      const size = batch === undefined ? Math.min(Math.max(this.#lastReserved, 256), 64 * 1024) : Math.min(batch.length * 2, 256 * 1024)
       batch = this.#batch = Buffer.allocUnsafe(Math.max(length, size))
       this.#batchStart = this.#batchEnd = 0
     }
     const offset = this.#batchEnd
     this.#batchEnd += length
     this.#pendingBytes += length
+    this.#reserved += length
     if (!this.#scheduled) {
       this.#scheduled = true
       process.nextTick(flushTransport, this)
@@ -214,11 +219,11 @@ export class SocketTransport implements Transport {
     this.#batch = undefined
     const pending = this.#pending
     if (pending.length === 0 || this.#closed || this.#socket.destroyed) return
-    const bytes = this.#pendingBytes
     this.#pending = EMPTY
     this.#pendingBytes = 0
     const socket = this.#socket
-    this.#lastFlush = bytes
+    this.#lastReserved = this.#reserved
+    this.#reserved = 0
     if (pending.length === 1) {
       socket.write(pending[0]!)
     } else {
