@@ -101,7 +101,6 @@ export class ByteQueue {
     return this.#takeStraddling(count)
   }
 
-  /** Copies the oldest `count` bytes, which straddle chunks, into one new array. */
   /**
    * Removes and returns the next `count` bytes XORed with `maskingKey` (RFC 6455 §5.3): unmasked
    * in place where they lie in one chunk; where they straddle chunks, each piece is unmasked while
@@ -109,35 +108,26 @@ export class ByteQueue {
    */
   takeMasked(count: number, maskingKey: Uint8Array): Uint8Array {
     if (count === 0) return EMPTY
-    const chunk = this.#chunks[this.#head]!
-    if (count <= chunk.length - this.#offset) {
+    if (count <= this.#chunks[this.#head]!.length - this.#offset) {
       const payload = this.take(count)
       mask(payload, maskingKey)
       return payload
     }
     this.#length -= count
-    const out = this.#allocate(count)
-    let written = 0
-    while (written < count) {
-      const current = this.#chunks[this.#head]!
-      const from = this.#offset
-      const n = Math.min(current.length - from, count - written)
-      maskInto(from === 0 && n === current.length ? current : new Uint8Array(current.buffer, current.byteOffset + from, n), maskingKey, out, written, written)
-      written += n
-      if (from + n === current.length) this.#advance()
-      else this.#offset = from + n
-    }
-    return out
+    return this.#takeStraddling(count, maskingKey)
   }
 
-  #takeStraddling(count: number): Uint8Array {
+  /** Copies the oldest `count` bytes, which straddle chunks, into one new array (unmasked with `maskingKey` if given). */
+  #takeStraddling(count: number, maskingKey?: Uint8Array): Uint8Array {
     const out = this.#allocate(count)
     let written = 0
     while (written < count) {
       const current = this.#chunks[this.#head]!
       const from = this.#offset
       const n = Math.min(current.length - from, count - written)
-      if (n <= SMALL_COPY) {
+      if (maskingKey !== undefined) {
+        maskInto(from === 0 && n === current.length ? current : new Uint8Array(current.buffer, current.byteOffset + from, n), maskingKey, out, written, written)
+      } else if (n <= SMALL_COPY) {
         for (let k = 0; k < n; k++) out[written + k] = current[from + k]!
       } else {
         out.set(from === 0 && n === current.length ? current : new Uint8Array(current.buffer, current.byteOffset + from, n), written)
