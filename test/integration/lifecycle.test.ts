@@ -1,0 +1,90 @@
+/**
+ * What a connection keeps and lets go of over its life, seen from outside: the server forgets a
+ * client that nobody asked `closed` of, `request` outlives the socket, a reader waiting when the
+ * connection ends is done for good, and the socket is ended once.
+ */
+import { Socket } from 'node:net'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ConnectionClosedError, connect, serve, type WebSocket } from '../../src/index.ts'
+import { rejection, waitFor, within } from '../helpers/timing.ts'
+
+test('the server forgets connections whose closed promise nobody read', async () => {
+  const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  try {
+    const clients = await Promise.all(Array.from({ length: 5 }, () => connect(server.url)))
+    await waitFor(() => server.clients.size === 5, 2000, 'five clients accepted')
+    for (const client of clients) await client.close()
+    await waitFor(() => server.clients.size === 0, 2000, 'every client forgotten')
+  } finally {
+    await server.close({ timeout: 100 })
+  }
+})
+
+test('request keeps its url, address and headers (made on first read) after the connection closed', async () => {
+  let seen: WebSocket | undefined
+  const server = await serve({ port: 0, host: '127.0.0.1' }, (ws) => {
+    seen = ws
+  })
+  try {
+    const client = await connect(`${server.url}/room?id=7`, { headers: { 'x-trace': 'abc', 'X-Multi': 'one' } })
+    await within(client.closed, 2000, 'the handler returned and the server closed')
+    await waitFor(() => seen?.readyState === 'closed', 2000, 'the server side closed')
+    const request = seen!.request!
+    assert.is(request.url, '/room?id=7')
+    assert.is(request.remoteAddress, '127.0.0.1')
+    assert.type(request.remotePort, 'number')
+    assert.is(request.headers['x-trace'], 'abc')
+    assert.is(request.headers['x-multi'], 'one')
+    assert.is(request.headers, request.headers, 'the record is made once')
+    const json = JSON.parse(JSON.stringify(request)) as { url: string; headers: Record<string, string> }
+    assert.is(json.url, '/room?id=7')
+    assert.is(json.headers['x-trace'], 'abc')
+  } finally {
+    await server.close({ timeout: 100 })
+  }
+})
+
+test('a reader waiting when the connection breaks gets the error once, then done', async () => {
+  const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    ws.terminate()
+  })
+  try {
+    const client = await connect(server.url)
+    const iterator = client[Symbol.asyncIterator]()
+    const error = await rejection(iterator.next(), 2000, 'the waiting read')
+    assert.instance(error, ConnectionClosedError)
+    assert.equal(await iterator.next(), { value: undefined, done: true })
+    assert.equal(await client.closed, { code: 1006, reason: '', wasClean: false })
+  } finally {
+    await server.close({ timeout: 100 })
+  }
+})
+
+test('the server ends its socket once, even when the peer ends its side after the close handshake', async () => {
+  let ends = 0
+  const end = Socket.prototype.end
+  const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  try {
+    const client = await connect(server.url)
+    await waitFor(() => server.clients.size === 1, 2000, 'accepted')
+    const [serverSide] = [...server.clients]
+    Socket.prototype.end = function (this: Socket, ...args: unknown[]) {
+      if (this.localPort === server.port) ends++
+      return (end as (...a: unknown[]) => Socket).apply(this, args)
+    } as typeof Socket.prototype.end
+    assert.equal(await client.close(), { code: 1000, reason: '', wasClean: true })
+    await within(serverSide!.closed, 2000, 'the server side closed')
+    assert.is(ends, 1, 'socket.end() on the server side')
+  } finally {
+    Socket.prototype.end = end
+    await server.close({ timeout: 100 })
+  }
+})
+
+test.run()
