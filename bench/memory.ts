@@ -400,7 +400,7 @@ try {
   for (const deflate of [false, true]) {
     for (const impl of IMPLS) results.push(await run(impl, deflate, dir, build?.index))
   }
-  results.push(await run('raw', false, undefined, undefined))
+  results.push(await run('raw', false, dir, undefined))
 
   const perConnection = (result: Result, state: 'open' | 'message', key: 'rss' | 'heapPhysical' | 'heapUsed' | 'external'): number => (result[state][key] - result.base[key]) / N
   const find = (impl: Impl, deflate: boolean): Result => results.find((r) => r.impl === impl && r.deflate === deflate)!

@@ -113,7 +113,10 @@ export class WebSocket implements AsyncIterable<Message> {
   #queue: (Message | MessageStream)[] = []
   #queueHead = 0
   #queueBytes = 0
-  #waiters: Waiter[] = []
+  // The reader waiting for the next item, and any further ones (rare: next() called again before
+  // the first settled). One field, not an array: an idle connection's pending read holds no list.
+  #waiter: Waiter | undefined = undefined
+  #moreWaiters: Waiter[] | undefined = undefined
   #inbound: MessageStreamController | undefined = undefined
   #taken: MessageStreamController | undefined = undefined
   #controllers: Map<MessageStream, MessageStreamController> | undefined = undefined
@@ -469,7 +472,11 @@ export class WebSocket implements AsyncIterable<Message> {
       iterator?.settle()
       return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
     }
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject, iterator }))
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject, iterator }
+      if (this.#waiter === undefined) this.#waiter = waiter
+      else (this.#moreWaiters ??= []).push(waiter)
+    })
   }
 
   /** The next buffered item if there is one now, or the end if the connection is over and drained. */
@@ -507,7 +514,8 @@ export class WebSocket implements AsyncIterable<Message> {
   /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
   #deliver(item: Message | MessageStream): boolean {
     this.#heartbeat?.message()
-    const waiter = this.#waiters.shift()
+    const waiter = this.#waiter
+    if (waiter !== undefined) this.#waiter = this.#moreWaiters?.shift()
     if (waiter !== undefined) {
       if (item instanceof MessageStream) this.#take(item)
       waiter.resolve({ value: item, done: false })
@@ -780,8 +788,9 @@ export class WebSocket implements AsyncIterable<Message> {
     const pings = this.#pings ?? []
     this.#pings = undefined
     for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
-    const waiters = this.#waiters
-    this.#waiters = []
+    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(this.#moreWaiters ?? [])]
+    this.#waiter = undefined
+    this.#moreWaiters = undefined
     for (const w of waiters) {
       w.iterator?.settle()
       if (endError === undefined) w.resolve({ value: undefined, done: true })

@@ -29,7 +29,8 @@ export interface AssembleOptions {
 export class MessageAssembler {
   readonly #maxMessageSize: number
   readonly #maxFragments: number
-  readonly #utf8 = new Utf8Validator()
+  // Made for the first text message: binary-only and idle connections hold none.
+  #utf8: Utf8Validator | undefined = undefined
   #type: MessageType | undefined = undefined
   #buffer: Uint8Array = EMPTY
   #bufferLength = 0
@@ -108,8 +109,9 @@ export class MessageAssembler {
     this.#length = length
     if (type === 'text' && validateUtf8) {
       // RFC 6455 §8.1 / §5.6: text MUST be valid UTF-8; checked per fragment so it fails fast.
-      this.#utf8.write(frame.payload)
-      if (frame.fin) this.#utf8.end()
+      const utf8 = (this.#utf8 ??= new Utf8Validator())
+      utf8.write(frame.payload)
+      if (frame.fin) utf8.end()
     }
     if (frame.fin) this.#type = undefined
     return type
@@ -122,7 +124,7 @@ export class MessageAssembler {
     this.#bufferLength = 0
     this.#length = 0
     this.#fragments = 0
-    this.#utf8.reset()
+    this.#utf8?.reset()
   }
 
   #tooBig(length: number): never {
