@@ -5,6 +5,7 @@
  * @module
  */
 import { MessageAssembler } from './core/assembler.ts'
+import { EMPTY } from './core/byte-queue.ts'
 import { buildClosePayload, parseClosePayload } from './core/close-payload.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, Opcode } from './core/constants.ts'
 import { FrameDecoder } from './core/decoder.ts'
@@ -25,8 +26,8 @@ import { InvalidDataError } from './core/errors.ts'
 export type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 
 const RESOLVED = Promise.resolve()
-const EMPTY_PAYLOAD = new Uint8Array(0)
-const OUTGOING: { fin: true; rsv1: boolean; rsv2: false; rsv3: false; opcode: Opcode; payload: Uint8Array } = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.BINARY, payload: EMPTY_PAYLOAD }
+// The frame object every unfragmented send writes through (#writeFrame is done with it when it returns).
+const OUTGOING: Frame = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.BINARY, payload: EMPTY }
 const NO_EXTENSIONS: readonly ExtensionOffer[] = Object.freeze([])
 // Payloads up to this size are copied next to their header in the write buffer (one chunk per
 // tick); larger unmasked payloads go to the socket as they are. bench: a copy below 1 KiB costs
@@ -237,10 +238,9 @@ export class WebSocket implements AsyncIterable<Message> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError('cannot send'))
     this.#heartbeat?.message()
     // Bytes go out as they are, with no Message made for them (one allocation less per send).
-    const bytes = data instanceof Uint8Array
-    const message = bytes ? undefined : toMessage(data)
-    const type = message === undefined ? 'binary' : message.type
-    const payload = message === undefined ? (data as Uint8Array) : message.data
+    const message = data instanceof Uint8Array ? undefined : toMessage(data)
+    const type = message?.type ?? 'binary'
+    const payload = message?.data ?? (data as Uint8Array)
     const codec = this.#codec
     if (codec !== undefined && codec.isCompressible(payload)) {
       const compressed = codec.compress(payload)
@@ -284,13 +284,12 @@ export class WebSocket implements AsyncIterable<Message> {
   #writeMessage(type: 'text' | 'binary', payload: Uint8Array, compressed: boolean): void {
     if (this.#state === 'closed') return
     if (payload.length <= this.#fragmentSize) {
-      // One frame object serves every send: #writeFrame is done with it when it returns.
       const frame = OUTGOING
       frame.rsv1 = compressed
       frame.opcode = type === 'text' ? Opcode.TEXT : Opcode.BINARY
       frame.payload = payload
       this.#writeFrame(frame)
-      frame.payload = EMPTY_PAYLOAD
+      frame.payload = EMPTY // not kept alive by the shared object
     } else {
       for (const frame of fragmentMessage(new Message(type, payload), this.#fragmentSize, compressed)) this.#writeFrame(frame)
     }
@@ -515,8 +514,8 @@ export class WebSocket implements AsyncIterable<Message> {
   #deliver(item: Message | MessageStream): boolean {
     this.#heartbeat?.message()
     const waiter = this.#waiter
-    if (waiter !== undefined) this.#waiter = this.#moreWaiters?.shift()
     if (waiter !== undefined) {
+      this.#waiter = this.#moreWaiters?.shift()
       if (item instanceof MessageStream) this.#take(item)
       waiter.resolve({ value: item, done: false })
       return true
@@ -701,10 +700,11 @@ export class WebSocket implements AsyncIterable<Message> {
         return
       case Opcode.PONG: {
         const key = keyOf(frame.payload)
-        const index = this.#pings === undefined ? -1 : this.#pings.findIndex((p) => p.key === key)
-        if (index < 0) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
+        const pings = this.#pings
+        const index = pings?.findIndex((p) => p.key === key) ?? -1
+        if (pings === undefined || index < 0) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
         // A pong answers its ping and every ping sent before it.
-        const answered = this.#pings!.splice(0, index + 1)
+        const answered = pings.splice(0, index + 1)
         const now = performance.now()
         for (const p of answered) p.resolve(now - p.start)
         return

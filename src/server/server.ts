@@ -295,7 +295,7 @@ export class Server implements AsyncIterable<WebSocket> {
   /** Refuses a handshake that failed: its HandshakeError's status, or 500 (and onError) for anything else. */
   #refuseAfter(socket: Duplex, error: unknown): void {
     refuse(socket, error instanceof HandshakeError ? error : new HandshakeError('internal error', 500))
-    if (!(error instanceof HandshakeError)) this.#onError(error, undefined)
+    if (!(error instanceof HandshakeError)) this.#report(error, undefined)
   }
 
   /** Validates the request (RFC 6455 §4.2.1) and the origin; throws a HandshakeError to refuse. */
@@ -377,7 +377,8 @@ export class Server implements AsyncIterable<WebSocket> {
       this.#handlerFailed(ws, error)
       return
     }
-    if (result instanceof Promise) result.then(() => this.#handlerReturned(ws), (error: unknown) => this.#handlerFailed(ws, error))
+    // Any thenable the handler returns is waited for, as `await` would.
+    if (isThenable(result)) Promise.resolve(result).then(() => this.#handlerReturned(ws), (error: unknown) => this.#handlerFailed(ws, error))
     else this.#handlerReturned(ws)
   }
 
@@ -388,10 +389,15 @@ export class Server implements AsyncIterable<WebSocket> {
 
   #handlerFailed(ws: WebSocket, error: unknown): void {
     if (ws.readyState === 'open') ws.close(CloseCode.INTERNAL_ERROR).catch(ignore)
+    this.#report(error, ws)
+  }
+
+  /** Hands an error to `onError`; a hook that throws must not take the server down either. */
+  #report(error: unknown, ws: WebSocket | undefined): void {
     try {
       this.#onError(error, ws)
     } catch {
-      // an onError hook that throws must not take the server down either
+      // ignored, as above
     }
   }
 
@@ -446,6 +452,10 @@ export class Server implements AsyncIterable<WebSocket> {
 }
 
 function ignore(): void {}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function'
+}
 
 function refuse(socket: Duplex, error: HandshakeError): void {
   if (socket.writable && !socket.destroyed) socket.end(buildErrorResponse(error), 'latin1', () => socket.destroy())

@@ -87,4 +87,35 @@ test('the server ends its socket once, even when the peer ends its side after th
   }
 })
 
+test('a handler returning a thenable that is not a native Promise is waited for, as await would', async () => {
+  const errors: unknown[] = []
+  let release: (() => void) | undefined
+  const server = await serve({ port: 0, host: '127.0.0.1', onError: (error) => errors.push(error) }, (ws) => {
+    const fail = new URL(ws.request!.url, 'http://x').searchParams.has('fail')
+    // A minimal thenable, as some promise libraries return.
+    return {
+      then(resolve: () => void, reject: (error: unknown) => void) {
+        release = fail ? () => reject(new Error('handler failed')) : resolve
+      },
+    }
+  })
+  try {
+    const client = await connect(server.url)
+    await waitFor(() => release !== undefined, 2000, 'the handler ran')
+    await client.send('still open')
+    assert.is(client.readyState, 'open', 'open while the thenable is pending')
+    release!()
+    assert.equal(await within(client.closed, 2000, 'closed after the thenable settled'), { code: 1000, reason: '', wasClean: true })
+    release = undefined
+    const failing = await connect(`${server.url}/?fail`)
+    await waitFor(() => release !== undefined, 2000, 'the failing handler ran')
+    release!()
+    const info = await within(failing.closed, 2000, 'closed after the thenable rejected')
+    assert.is(info.code, 1011)
+    assert.is((errors[0] as Error).message, 'handler failed')
+  } finally {
+    await server.close({ timeout: 100 })
+  }
+})
+
 test.run()
