@@ -10,7 +10,7 @@
  */
 import type { EchoJob } from './driver.ts'
 import { isQuick } from './harness.ts'
-import { cpuLegend, limitOf, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
 const quick = isQuick()
@@ -48,12 +48,7 @@ try {
   console.log(renderRows(rows, CLIENTS, 'wsflow', 'ws', 'lean'))
   console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload')
   console.log(cpuLegend('client', 'raw server'))
-  const bound = rows.flatMap((row) => CLIENTS.filter((c) => limitOf(row.values[c]!.driverCpu, row.values[c]!.serverCpu) === 'S').map((c) => `${row.workload} (${c})`))
-  console.log(
-    bound.length === 0
-      ? 'check: the raw server was never the limit (no S): each figure is the client\'s'
-      : `check: the raw server may be the limit (S) in: ${bound.join('; ')}; those figures are a floor for that client`,
-  )
+  console.log(limitCheck(rows, CLIENTS, 'S', 'check: the raw server was never the limit (no S): each figure is the client\'s', (cells) => `check: the raw server may be the limit (S) in: ${cells}; those figures are a floor for that client`))
 } finally {
   await stopAll(processes)
 }

@@ -126,6 +126,15 @@ export function cpuLegend(driver: string, server: string): string {
 }
 
 /**
+ * The check line after a table: the cells where the side that is not being measured was the one
+ * saturated (`marker`), so that their figure is only a floor for the side being measured.
+ */
+export function limitCheck(rows: readonly RowSummary[], names: readonly string[], marker: 'S' | 'D', none: string, some: (cells: string) => string): string {
+  const cells = rows.flatMap((row) => names.filter((n) => limitOf(row.values[n]!.driverCpu, row.values[n]!.serverCpu) === marker).map((n) => `${row.workload} (${n})`))
+  return cells.length === 0 ? none : some(cells.join('; '))
+}
+
+/**
  * The table of some rows: per contender the median and spread, then `first` against `versus` (ratio)
  * and against `ceiling` (%), then the CPU % (driver/server) of each contender and what limits it.
  */

@@ -16,7 +16,7 @@
  */
 import { type EchoJob, type HandshakeJob } from './driver.ts'
 import { isQuick } from './harness.ts'
-import { cpuLegend, limitOf, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
 const quick = isQuick()
@@ -75,12 +75,7 @@ try {
   console.log(renderRows(rows, SERVERS, 'wsflow', 'ws', 'raw'))
   console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload')
   console.log(cpuLegend('load generator', 'server'))
-  const bound = rows.flatMap((row) => SERVERS.filter((s) => limitOf(row.values[s]!.driverCpu, row.values[s]!.serverCpu) === 'D').map((s) => `${row.workload} (${s})`))
-  console.log(
-    bound.length === 0
-      ? 'check: the load generator was never the limit (no D)'
-      : `check: the load generator may be the limit (D) in: ${bound.join('; ')}; those figures are a floor for that server`,
-  )
+  console.log(limitCheck(rows, SERVERS, 'D', 'check: the load generator was never the limit (no D)', (cells) => `check: the load generator may be the limit (D) in: ${cells}; those figures are a floor for that server`))
 } finally {
   await stopAll(processes)
 }
