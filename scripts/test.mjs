@@ -42,6 +42,6 @@ if (!pattern) {
 const gatesFailed = results.filter((r) => !r.ok)
 process.stdout.write('\n')
 for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.name}\n`)
-process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped (of ${total})\n`)
+process.stdout.write(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped (of ${total} run)\n`)
 process.stdout.write(`${passed + results.length - gatesFailed.length} passed, ${failed + gatesFailed.length} failed\n`)
 process.exit(failed + gatesFailed.length > 0 ? 1 : 0)

@@ -16,7 +16,7 @@ import { fragmentMessage } from './core/fragmenter.ts'
 import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 import type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
-import { Heartbeat } from './heartbeat.ts'
+import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts'
 import { allocateUninitialized } from './node/allocate.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
 import { Rsv } from './core/decoder.ts'
@@ -161,29 +161,12 @@ export class WebSocket implements AsyncIterable<Message> {
     this.#highWaterMark = options.highWaterMark ?? 16
     this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
     this.#onClosed = init.onClosed
-    transport.attach(new WebSocket.#Events(this))
+    // One object serves the transport and the heartbeat: its methods are shared, not closures.
+    const events = new WebSocket.#Events(this, options.keepAlive)
+    transport.attach(events)
     const stallTimeout = options.stallTimeout ?? 0
     const idleTimeout = options.idleTimeout ?? 0
-    const keepAlive = options.keepAlive
-    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0
-      ? new Heartbeat(stallTimeout, idleTimeout, {
-        keepAlive: () => {
-          try {
-            const result = keepAlive === undefined ? this.ping() : keepAlive(this)
-            if (result instanceof Promise) result.catch(() => undefined)
-          } catch {
-            // a failing keep-alive is not fatal by itself; silence still ends in a StallError
-          }
-        },
-        stalled: () => {
-          this.#failure = new StallError(stallTimeout)
-          this.#transport.destroy()
-        },
-        idle: () => void this.close(CloseCode.GOING_AWAY, 'idle timeout'),
-        isPaused: () => this.#paused,
-        isOpen: () => this.#state === 'open',
-      })
-      : undefined
+    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, events) : undefined
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
   }
 
@@ -381,11 +364,13 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   /** The transport's handlers: one small object whose methods are shared, instead of three closures per connection. */
-  static readonly #Events = class ConnectionEvents implements TransportHandlers {
+  static readonly #Events = class ConnectionEvents implements TransportHandlers, HeartbeatHooks {
     readonly #ws: WebSocket
+    readonly #keepAlive: ((ws: WebSocket) => unknown) | undefined
 
-    constructor(ws: WebSocket) {
+    constructor(ws: WebSocket, keepAlive: ((ws: WebSocket) => unknown) | undefined) {
       this.#ws = ws
+      this.#keepAlive = keepAlive
     }
 
     onData(chunk: Uint8Array): void {
@@ -398,6 +383,34 @@ export class WebSocket implements AsyncIterable<Message> {
 
     onClose(error: unknown): void {
       this.#ws.#onClose(error)
+    }
+
+    keepAlive(): void {
+      const ws = this.#ws
+      try {
+        const result = this.#keepAlive === undefined ? ws.ping() : this.#keepAlive(ws)
+        if (result instanceof Promise) result.catch(() => undefined)
+      } catch {
+        // a failing keep-alive is not fatal by itself; silence still ends in a StallError
+      }
+    }
+
+    stalled(): void {
+      const ws = this.#ws
+      ws.#failure = new StallError(ws.#heartbeat!.stallTimeout)
+      ws.#transport.destroy()
+    }
+
+    idle(): void {
+      void this.#ws.close(CloseCode.GOING_AWAY, 'idle timeout')
+    }
+
+    isPaused(): boolean {
+      return this.#ws.#paused
+    }
+
+    isOpen(): boolean {
+      return this.#ws.#state === 'open'
     }
   }
 

@@ -1,11 +1,13 @@
 /**
  * A connection's timers: the heartbeat (keep-alive after half the stall timeout of silence, a
- * stall after all of it) and the idle timeout (no data message either way). One timer per
- * connection serves both; it is re-armed lazily, so traffic only records a timestamp.
+ * stall after all of it) and the idle timeout (no data message either way). Both sit on a timer
+ * wheel shared by every connection (src/timer-wheel.ts), re-armed lazily: traffic only records a
+ * timestamp.
  * @module
  */
+import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.ts'
 
-/** What the heartbeat asks of its connection. */
+/** What the heartbeat asks of its connection (one object whose methods are shared, not closures). */
 export interface HeartbeatHooks {
   /** Half the stall timeout passed in silence: send a keep-alive (a ping, or the application's). */
   keepAlive(): void
@@ -20,28 +22,34 @@ export interface HeartbeatHooks {
 }
 
 /** Heartbeat and idle timers of one connection; durations in milliseconds, 0 turns one off. */
-export class Heartbeat {
-  readonly #stallTimeout: number
+export class Heartbeat implements WheelEntry {
+  /** The stall timeout, in milliseconds (0: off). */
+  readonly stallTimeout: number
   readonly #idleTimeout: number
   readonly #hooks: HeartbeatHooks
-  #timer: ReturnType<typeof setTimeout> | undefined = undefined
+  readonly #wheel: TimerWheel
   #lastActivity: number
   #lastMessage: number
   #keepAliveSent = false
   #stopped = false
+  wheelDeadline = 0
+  wheelSlot = -1
+  wheelIndex = 0
 
-  /** Starts the timers. */
-  constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks) {
-    this.#stallTimeout = stallTimeout
+  /** Starts the timers, on `wheel` (by default the shared one for these durations). */
+  constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks, wheel?: TimerWheel) {
+    this.stallTimeout = stallTimeout
     this.#idleTimeout = idleTimeout
     this.#hooks = hooks
+    const first = Math.min(stallTimeout > 0 ? stallTimeout / 2 : Infinity, idleTimeout > 0 ? idleTimeout : Infinity)
+    this.#wheel = wheel ?? sharedWheel(first)
     this.#lastActivity = this.#lastMessage = Date.now()
-    this.#arm(Math.min(stallTimeout > 0 ? stallTimeout / 2 : Infinity, idleTimeout > 0 ? idleTimeout : Infinity))
+    this.#wheel.schedule(this, first)
   }
 
   /** Bytes arrived from the peer. */
   activity(): void {
-    if (this.#stallTimeout > 0) {
+    if (this.stallTimeout > 0) {
       this.#lastActivity = Date.now()
       this.#keepAliveSent = false
     }
@@ -55,21 +63,14 @@ export class Heartbeat {
   /** Stops the timers for good. */
   stop(): void {
     this.#stopped = true
-    clearTimeout(this.#timer)
+    this.#wheel.cancel(this)
   }
 
-  #arm(delay: number): void {
-    const timer = setTimeout(() => this.#check(), delay)
-    timer.unref?.()
-    this.#timer = timer
-  }
-
-  #check(): void {
-    if (this.#stopped) return
-    const now = Date.now()
+  /** The wheel's call: checks for silence and idleness, and schedules the next check. */
+  onWheel(now: number): void {
     const hooks = this.#hooks
     let next = Infinity
-    const stall = this.#stallTimeout
+    const stall = this.stallTimeout
     if (hooks.isPaused()) this.#lastActivity = now
     if (stall > 0) {
       const silent = now - this.#lastActivity
@@ -89,6 +90,7 @@ export class Heartbeat {
       if (quiet >= idle) hooks.idle()
       else next = Math.min(next, idle - quiet)
     }
-    if (next !== Infinity) this.#arm(Math.max(1, next))
+    // Unless a hook stopped it (the connection closed), or it has nothing left to watch.
+    if (next !== Infinity && !this.#stopped) this.#wheel.schedule(this, Math.max(1, next))
   }
 }

@@ -9,6 +9,7 @@ import { StallError, connect, serve, type WebSocket } from '../../src/index.ts'
 import { openWsClient, withPair, PAIRS, wsflowPeer, wsPeer } from '../helpers/peers.ts'
 import { rawConnect, rawServe, socketClosed } from '../helpers/raw.ts'
 import { rejection, sleep, within } from '../helpers/timing.ts'
+import { sharedWheel } from '../../src/timer-wheel.ts'
 
 test('stallTimeout: a raw client that goes silent fails with StallError; other clients keep working', async () => {
   const outcomes = new Map<string, { error: unknown; at: number }>()
@@ -164,6 +165,33 @@ test('stallTimeout: a slow consumer (paused socket) does not make a healthy send
     assert.is(received, count)
   } finally {
     client.terminate()
+    await within(server.close({ timeout: 200 }), 3000, 'server close')
+  }
+})
+
+test('heartbeats share one timer wheel: each open connection is one entry, and a closed one leaves it', async () => {
+  const wheel = sharedWheel(150) // stallTimeout 300: the first check at 150 ms
+  const before = wheel.size
+  const server = await serve({ host: '127.0.0.1', port: 0, stallTimeout: 300 }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  const clients: WebSocket[] = []
+  try {
+    for (let i = 0; i < 20; i++) clients.push(await connect(`ws://127.0.0.1:${server.port}/`, { stallTimeout: 300 }))
+    for (let i = 0; i < 100 && server.clients.size < 20; i++) await sleep(10)
+    assert.is(server.clients.size, 20)
+    assert.is(wheel.size, before + 40, 'one entry per connection, on both sides')
+    // Checks come round and re-arm (the quiet connections are pinged and answer): still one each.
+    await sleep(700)
+    assert.is(wheel.size, before + 40)
+    assert.ok(clients.every((ws) => ws.readyState === 'open'))
+    await Promise.all(clients.slice(0, 10).map((ws) => within(ws.close(), 3000, 'close')))
+    await Promise.all(clients.slice(10).map((ws) => (ws.terminate(), ws.closed)))
+    for (let i = 0; i < 100 && (server.clients.size > 0 || wheel.size > before); i++) await sleep(10)
+    assert.is(server.clients.size, 0)
+    assert.is(wheel.size, before, 'closed connections are off the wheel (nothing keeps them alive)')
+  } finally {
+    for (const ws of clients) ws.terminate()
     await within(server.close({ timeout: 200 }), 3000, 'server close')
   }
 })
