@@ -1,5 +1,7 @@
 /**
- * Server memory per idle open connection, wsflow against ws, with and without permessage-deflate.
+ * Server memory per idle open connection, wsflow against ws: plain, with permessage-deflate, and
+ * with a heartbeat (wsflow's `stallTimeout: 30_000`; for ws, the heartbeat its README shows: one
+ * interval pinging every client, an `isAlive` flag and a 'pong' listener per connection).
  *
  * Each server runs in a process of its own (bench/memory-server.ts, with --expose-gc, pinned to core
  * 1 where `taskset` exists) and measures itself after two full GCs when asked. The clients are plain
@@ -47,6 +49,9 @@ const IMPLS = ['wsflow', 'ws'] as const
 // The floor (deflate off only): bench/raw-echo.ts, a minimal echo on node:net that keeps nothing
 // per connection but its socket and a few numbers. What it uses, any Node.js WebSocket server pays.
 type Impl = (typeof IMPLS)[number] | 'raw'
+/** off: no extension, no heartbeat; on: permessage-deflate; heartbeat: no extension, a heartbeat. */
+type Setting = 'off' | 'on' | 'heartbeat'
+const SETTINGS: readonly Setting[] = ['off', 'on', 'heartbeat']
 
 // ---------------------------------------------------------------------------------------------
 // How many connections: each process holds one descriptor per connection, plus its own few.
@@ -126,9 +131,9 @@ class ServerProcess {
   readonly #waiting: ((line: string) => void)[] = []
   readonly #exited: Promise<void>
 
-  constructor(impl: Impl, deflate: boolean, wsflowModule: string | undefined) {
+  constructor(impl: Impl, setting: Setting, wsflowModule: string | undefined) {
     const file = fileURLToPath(new URL('memory-server.ts', import.meta.url))
-    const args = ['--expose-gc', '--import', 'tsx', file, impl, deflate ? 'on' : 'off', ...(impl === 'wsflow' && wsflowModule !== undefined ? [wsflowModule] : [])]
+    const args = ['--expose-gc', '--import', 'tsx', file, impl, setting, ...(impl === 'wsflow' && wsflowModule !== undefined ? [wsflowModule] : [])]
     const stdio: ['pipe', 'pipe', 'inherit'] = ['pipe', 'pipe', 'inherit']
     this.child = hasTaskset ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio }) : spawn(process.execPath, args, { stdio })
     running.add(this.child)
@@ -284,15 +289,16 @@ function closeAll(sockets: Socket[]): void {
 
 interface Result {
   impl: Impl
-  deflate: boolean
+  setting: Setting
   base: Usage
   open: Usage
   message: Usage
   snapshots: string[]
 }
 
-async function run(impl: Impl, deflate: boolean, dir: string | undefined, wsflowModule: string | undefined): Promise<Result> {
-  const server = new ServerProcess(impl, deflate, wsflowModule)
+async function run(impl: Impl, setting: Setting, dir: string | undefined, wsflowModule: string | undefined): Promise<Result> {
+  const deflate = setting === 'on'
+  const server = new ServerProcess(impl, setting, wsflowModule)
   const sockets: Socket[] = []
   const warm: Socket[] = []
   try {
@@ -309,7 +315,7 @@ async function run(impl: Impl, deflate: boolean, dir: string | undefined, wsflow
     const files: string[] = []
     const snapshot = async (name: string): Promise<void> => {
       if (dir === undefined) return
-      const answer = await server.command(`snapshot ${join(dir, `${impl}-${deflate ? 'deflate' : 'plain'}-${name}.heapsnapshot`)}`)
+      const answer = await server.command(`snapshot ${join(dir, `${impl}-${setting}-${name}.heapsnapshot`)}`)
       files.push(answer.file as string)
     }
     await snapshot('0-base')
@@ -324,7 +330,7 @@ async function run(impl: Impl, deflate: boolean, dir: string | undefined, wsflow
     await sleep(200)
     const message = await server.measureWhen(N)
     await snapshot('2-message')
-    return { impl, deflate, base, open: open_, message, snapshots: files }
+    return { impl, setting, base, open: open_, message, snapshots: files }
   } finally {
     closeAll(warm)
     closeAll(sockets)
@@ -367,6 +373,8 @@ async function heapByName(file: string): Promise<Map<string, { size: number; cou
   return byName
 }
 
+const LABELS: Record<Setting, string> = { off: '', on: ' + deflate', heartbeat: ' + heartbeat' }
+
 async function printHeapDiff(result: Result): Promise<void> {
   const [base, open_, message] = await Promise.all(result.snapshots.map(heapByName))
   for (const [label, after] of [['no message yet', open_!], ['after one message', message!]] as const) {
@@ -377,7 +385,7 @@ async function printHeapDiff(result: Result): Promise<void> {
     rows.sort((a, b) => b.size - a.size)
     const total = rows.reduce((sum, row) => sum + row.size, 0)
     console.log('')
-    console.log(`${result.impl}${result.deflate ? ' + deflate' : ''}, ${label}: heap snapshot, ${total.toFixed(0)} B per connection above the baseline; largest by constructor`)
+    console.log(`${result.impl}${LABELS[result.setting]}, ${label}: heap snapshot, ${total.toFixed(0)} B per connection above the baseline; largest by constructor`)
     console.log(renderTable([
       ['constructor', 'B/conn', 'objects/conn'],
       ...rows.slice(0, 16).map((row) => [row.name, row.size.toFixed(0), row.count.toFixed(2)]),
@@ -397,13 +405,13 @@ console.log(`wsflow: ${build === undefined ? 'src/ through tsx (esbuild keepName
 const dir = snapshots ? mkdtempSync(join(tmpdir(), 'wsflow-memory-')) : undefined
 const results: Result[] = []
 try {
-  for (const deflate of [false, true]) {
-    for (const impl of IMPLS) results.push(await run(impl, deflate, dir, build?.index))
+  for (const setting of SETTINGS) {
+    for (const impl of IMPLS) results.push(await run(impl, setting, dir, build?.index))
   }
-  results.push(await run('raw', false, dir, undefined))
+  results.push(await run('raw', 'off', dir, undefined))
 
   const perConnection = (result: Result, state: 'open' | 'message', key: 'rss' | 'heapPhysical' | 'heapUsed' | 'external'): number => (result[state][key] - result.base[key]) / N
-  const find = (impl: Impl, deflate: boolean): Result => results.find((r) => r.impl === impl && r.deflate === deflate)!
+  const find = (impl: Impl, setting: Setting): Result => results.find((r) => r.impl === impl && r.setting === setting)!
   const kib = (bytes: number): string => {
     const k = bytes / 1024
     return Math.abs(k) >= 100 ? k.toFixed(0) : Math.abs(k) >= 10 ? k.toFixed(1) : k.toFixed(2)
@@ -413,12 +421,12 @@ try {
     ['', 'rss (KiB)', '', '', 'heapUsed (KiB)', '', '', 'external (KiB)', '', ''],
     ['state, deflate', 'wsflow', 'ws', 'ratio', 'wsflow', 'ws', 'ratio', 'wsflow', 'ws', 'ratio'],
   ]
-  for (const deflate of [false, true]) {
+  for (const setting of SETTINGS) {
     for (const state of ['open', 'message'] as const) {
-      const row = [`${state === 'open' ? 'idle, no message yet' : 'idle after one message'}, ${deflate ? 'on' : 'off'}`]
+      const row = [`${state === 'open' ? 'idle, no message yet' : 'idle after one message'}, ${setting === 'heartbeat' ? 'off, heartbeat' : setting}`]
       for (const key of ['rss', 'heapUsed', 'external'] as const) {
-        const w = perConnection(find('wsflow', deflate), state, key)
-        const s = perConnection(find('ws', deflate), state, key)
+        const w = perConnection(find('wsflow', setting), state, key)
+        const s = perConnection(find('ws', setting), state, key)
         row.push(kib(w), kib(s), ratio(w, s))
       }
       rows.push(row)
@@ -427,13 +435,13 @@ try {
   console.log(`${N} connections per server, one ${SIZE} B text message each way; per connection, above the baseline, after 2 x gc()`)
   console.log('ratio = wsflow/ws ("-" where ws is under 256 B); external includes arrayBuffers')
   console.log(renderTable(rows))
-  const floor = find('raw', false)
+  const floor = find('raw', 'off')
   const floorCells = (['open', 'message'] as const).map((state) => `${state === 'open' ? 'no message yet' : 'after one message'}: rss ${kib(perConnection(floor, state, 'rss'))}, heapUsed ${kib(perConnection(floor, state, 'heapUsed'))}`)
   console.log(`floor, the raw echo (node:net socket and a few numbers per connection, no WebSocket object), KiB per connection: ${floorCells.join('; ')}`)
   // For bench/index.ts's summary: per idle connection, no message yet, no compression.
   if (process.env.BENCH_RESULTS) {
     for (const key of ['rss', 'heapUsed'] as const) {
-      const values = Object.fromEntries([...IMPLS, 'raw' as const].map((impl) => [impl, { median: perConnection(find(impl, false), 'open', key) / 1024, spread: '' }]))
+      const values = Object.fromEntries([...IMPLS, 'raw' as const].map((impl) => [impl, { median: perConnection(find(impl, 'off'), 'open', key) / 1024, spread: '' }]))
       appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ bench: 'memory', workload: `memory per idle conn (${N} conns), ${key}`, unit: 'KiB/conn', values })}\n`)
     }
   }
@@ -448,7 +456,7 @@ try {
       const total = perConnection(r, state, 'heapPhysical')
       return [kib(total), kib(perConnection(r, state, 'rss') - total)]
     })
-    split.push([`${r.impl}, ${r.deflate ? 'on' : 'off'}`, ...cells, mib(r.base.rss), mib(r.base.heapPhysical), mib(r.base.heapUsed), mib(r.base.external)])
+    split.push([`${r.impl}, ${r.setting}`, ...cells, mib(r.base.rss), mib(r.base.heapPhysical), mib(r.base.heapUsed), mib(r.base.external)])
   }
   console.log(renderTable(split))
   if (dir !== undefined) {
