@@ -29,6 +29,9 @@ const RESOLVED = Promise.resolve()
 // The frame object every unfragmented send writes through (#writeFrame is done with it when it returns).
 const OUTGOING: Frame = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.BINARY, payload: EMPTY }
 const NO_EXTENSIONS: readonly ExtensionOffer[] = Object.freeze([])
+// The queue of a connection with nothing buffered: shared, never written to (an idle connection
+// holds no array of its own).
+const NO_ITEMS: (Message | MessageStream)[] = []
 // Payloads up to this size are copied next to their header in the write buffer (one chunk per
 // tick); larger unmasked payloads go to the socket as they are. bench: a copy below 1 KiB costs
 // less than another chunk in the socket's write queue.
@@ -111,7 +114,7 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly #maxMessageSize: number
 
   #state: ReadyState = 'open'
-  #queue: (Message | MessageStream)[] = []
+  #queue: (Message | MessageStream)[] = NO_ITEMS
   #queueHead = 0
   #queueBytes = 0
   // The reader waiting for the next item, and any further ones (rare: next() called again before
@@ -497,7 +500,7 @@ export class WebSocket implements AsyncIterable<Message> {
       const item = this.#queue[this.#queueHead]!
       this.#queue[this.#queueHead++] = undefined as unknown as Message
       if (this.#queueHead === this.#queue.length) {
-        this.#queue = []
+        this.#queue = NO_ITEMS
         this.#queueHead = 0
       }
       if (item instanceof MessageStream) this.#take(item)
@@ -539,7 +542,8 @@ export class WebSocket implements AsyncIterable<Message> {
       this.droppedMessages++
       return false
     }
-    this.#queue.push(item)
+    if (this.#queue === NO_ITEMS) this.#queue = [item]
+    else this.#queue.push(item)
     if (!(item instanceof MessageStream)) this.#queueBytes += item.data.length
     return true
   }

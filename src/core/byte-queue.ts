@@ -11,6 +11,9 @@ export const EMPTY: Uint8Array = new Uint8Array(0)
 // 20-byte frames in 7-byte chunks, +40-50% frames/s).
 const SMALL_COPY = 32
 
+// The chunk list of an empty queue: shared, never written to (an idle connection holds no array).
+const NO_CHUNKS: Uint8Array[] = []
+
 /**
  * A queue of bytes kept as a list of chunks with a head index and offset.
  *
@@ -20,7 +23,7 @@ const SMALL_COPY = 32
  * until they are consumed.
  */
 export class ByteQueue {
-  #chunks: Uint8Array[] = []
+  #chunks: Uint8Array[] = NO_CHUNKS
   #head = 0
   #offset = 0
   #length = 0
@@ -43,7 +46,8 @@ export class ByteQueue {
   /** Appends a chunk (kept by reference, not copied). Empty chunks are ignored. */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return
-    this.#chunks.push(chunk)
+    if (this.#chunks === NO_CHUNKS) this.#chunks = [chunk]
+    else this.#chunks.push(chunk)
     this.#length += chunk.length
   }
 
@@ -156,7 +160,7 @@ export class ByteQueue {
     this.#head++
     this.#offset = 0
     if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0
+      this.#chunks = NO_CHUNKS
       this.#head = 0
     } else if (this.#head >= 1024 && this.#head * 2 >= this.#chunks.length) {
       // Compact rarely (amortised O(1)): never an Array#shift per chunk.

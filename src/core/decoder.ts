@@ -141,7 +141,11 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
  */
 export class FrameDecoder {
   readonly #queue: ByteQueue
-  readonly #options: DecodeOptions
+  // What the generator needs, as fields: the options object itself (with its allocate, which the
+  // queue holds) is not kept.
+  readonly #role: DecodeOptions['role']
+  readonly #maxFrameSize: number | undefined
+  readonly #allowedRsv: number | undefined
   // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
   // waits at a frame boundary): an idle connection holds no suspended generator (bench/memory.ts).
   #frames: Generator<Frame | NeedMore, never, void> | undefined = undefined
@@ -150,7 +154,9 @@ export class FrameDecoder {
   /** Creates a decoder with the given options. */
   constructor(options: DecodeOptions = {}) {
     this.#queue = new ByteQueue(options.allocate)
-    this.#options = options
+    this.#role = options.role
+    this.#maxFrameSize = options.maxFrameSize
+    this.#allowedRsv = options.allowedRsv
   }
 
   /** Bytes buffered and not yet returned as frames, in bytes. */
@@ -167,7 +173,7 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#error !== undefined) throw this.#error
     try {
-      const frames = (this.#frames ??= parseFrames(this.#queue, this.#options))
+      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv }))
       const { value } = frames.next()
       if (value !== NEED_MORE) return value
       // With no byte left the generator waits for a frame's first byte: nothing to keep.
