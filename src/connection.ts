@@ -63,6 +63,42 @@ interface PendingPing {
 
 let pingCounter = 0
 
+/** What the connections made with equal options share: one object, where each had eight fields. */
+interface Settings {
+  readonly role: 'client' | 'server'
+  readonly onClosed: ((ws: WebSocket) => void) | undefined
+  readonly mask: boolean
+  readonly streaming: boolean
+  readonly maxMessageSize: number
+  readonly fragmentSize: number
+  readonly closeTimeout: number
+  readonly highWaterMark: number
+  readonly highWaterMarkBytes: number
+}
+
+// The settings last made from each options object (a server passes the same one to every connection).
+const SETTINGS = new WeakMap<ConnectionOptions, Settings>()
+
+/** The settings of a connection: those made last from `options` if they are still what `options` says. */
+function settingsFor(options: ConnectionOptions, role: 'client' | 'server', onClosed: ((ws: WebSocket) => void) | undefined): Settings {
+  const streaming = options.streaming === true
+  const maxMessageSize = options.maxMessageSize ?? (streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
+  const fragmentSize = options.fragmentSize ?? Infinity
+  const closeTimeout = options.closeTimeout ?? 5000
+  const highWaterMark = options.highWaterMark ?? 16
+  const highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
+  const last = SETTINGS.get(options)
+  if (
+    last !== undefined && last.role === role && last.onClosed === onClosed && last.streaming === streaming && last.maxMessageSize === maxMessageSize &&
+    last.fragmentSize === fragmentSize && last.closeTimeout === closeTimeout && last.highWaterMark === highWaterMark && last.highWaterMarkBytes === highWaterMarkBytes
+  ) {
+    return last
+  }
+  const settings: Settings = { role, onClosed, mask: role === 'client', streaming, maxMessageSize, fragmentSize, closeTimeout, highWaterMark, highWaterMarkBytes }
+  SETTINGS.set(options, settings)
+  return settings
+}
+
 /**
  * A WebSocket connection: `for await (const message of ws)` reads messages; `send`, `sink` and
  * `close` write. Iteration ends on a clean close (both close frames exchanged, code 1000, 1001
@@ -97,7 +133,6 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly #transport: Transport
   readonly #decoder: FrameDecoder
   readonly #assembler: MessageAssembler
-  readonly #mask: boolean
   readonly #codec: MessageCodec | undefined
   // Compressed messages are (de)compressed asynchronously; what comes after them waits in order.
   #sendChain: Promise<void> | undefined = undefined
@@ -105,13 +140,8 @@ export class WebSocket implements AsyncIterable<Message> {
   #receivePending = 0
   #compressed = false
   #deferredClose: Frame | undefined = undefined
-  readonly #fragmentSize: number
-  readonly #closeTimeout: number
+  readonly #settings: Settings
   readonly #heartbeat: Heartbeat | undefined
-  readonly #highWaterMark: number
-  readonly #highWaterMarkBytes: number
-  readonly #streaming: boolean
-  readonly #maxMessageSize: number
 
   #state: ReadyState = 'open'
   #queue: (Message | MessageStream)[] = NO_ITEMS
@@ -134,7 +164,6 @@ export class WebSocket implements AsyncIterable<Message> {
   // `closed` is made when first asked for: most connections never are, and then hold no promise.
   #closed: Promise<CloseInfo> | undefined = undefined
   #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
-  readonly #onClosed: ((ws: WebSocket) => void) | undefined
   #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
   #pings: PendingPing[] | undefined = undefined
   #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
@@ -146,9 +175,8 @@ export class WebSocket implements AsyncIterable<Message> {
     this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
     this.#transport = transport
-    this.#streaming = options.streaming === true
-    const maxMessageSize = options.maxMessageSize ?? (this.#streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
-    this.#maxMessageSize = maxMessageSize
+    const settings = (this.#settings = settingsFor(options, init.role, init.onClosed))
+    const maxMessageSize = settings.maxMessageSize
     this.#codec = init.codec
     this.#decoder = new FrameDecoder({
       role: init.role,
@@ -158,12 +186,6 @@ export class WebSocket implements AsyncIterable<Message> {
       allocate: allocateUninitialized,
     })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
-    this.#mask = init.role === 'client'
-    this.#fragmentSize = options.fragmentSize ?? Infinity
-    this.#closeTimeout = options.closeTimeout ?? 5000
-    this.#highWaterMark = options.highWaterMark ?? 16
-    this.#highWaterMarkBytes = options.highWaterMarkBytes ?? 1024 * 1024
-    this.#onClosed = init.onClosed
     // One object serves the transport and the heartbeat: its methods are shared, not closures.
     const events = new WebSocket.#Events(this, options.keepAlive)
     transport.attach(events)
@@ -269,7 +291,7 @@ export class WebSocket implements AsyncIterable<Message> {
   /** Writes a message's frames (fragmented past `fragmentSize`; RSV1 on the first when compressed). */
   #writeMessage(type: 'text' | 'binary', payload: Uint8Array, compressed: boolean): void {
     if (this.#state === 'closed') return
-    if (payload.length <= this.#fragmentSize) {
+    if (payload.length <= this.#settings.fragmentSize) {
       const frame = OUTGOING
       frame.rsv1 = compressed
       frame.opcode = type === 'text' ? Opcode.TEXT : Opcode.BINARY
@@ -277,7 +299,7 @@ export class WebSocket implements AsyncIterable<Message> {
       this.#writeFrame(frame)
       frame.payload = EMPTY // not kept alive by the shared object
     } else {
-      for (const frame of fragmentMessage(new Message(type, payload), this.#fragmentSize, compressed)) this.#writeFrame(frame)
+      for (const frame of fragmentMessage(new Message(type, payload), this.#settings.fragmentSize, compressed)) this.#writeFrame(frame)
     }
   }
 
@@ -285,9 +307,9 @@ export class WebSocket implements AsyncIterable<Message> {
   #writeFrame(frame: Frame): void {
     const transport = this.#transport
     const length = frame.payload.length
-    if (this.#mask || length <= COPY_THRESHOLD) {
-      const offset = transport.reserve(frameHeaderLength(length, this.#mask) + length)
-      writeFrame(frame, transport.buffer, offset, this.#mask ? MASKED : UNMASKED)
+    if (this.#settings.mask || length <= COPY_THRESHOLD) {
+      const offset = transport.reserve(frameHeaderLength(length, this.#settings.mask) + length)
+      writeFrame(frame, transport.buffer, offset, this.#settings.mask ? MASKED : UNMASKED)
     } else {
       const offset = transport.reserve(frameHeaderLength(length, false))
       writeFrameHeader(frame, false, transport.buffer, offset)
@@ -337,8 +359,8 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Returns an iterator over the messages (see the class doc for what leaving early means). */
   [Symbol.asyncIterator](): AsyncIterator<Message, undefined> & AsyncIterable<Message> {
-    if (!this.#streaming) return this.#iterate<Message>(undefined)
-    const limit = this.#maxMessageSize
+    if (!this.#settings.streaming) return this.#iterate<Message>(undefined)
+    const limit = this.#settings.maxMessageSize
     return this.#iterate<Message>((item) => (item as MessageStream).collect(limit))
   }
 
@@ -347,13 +369,13 @@ export class WebSocket implements AsyncIterable<Message> {
    * the `streaming` option. Moving on to the next message drops what is left of the previous one.
    */
   streams(): AsyncIterable<MessageStream> {
-    if (!this.#streaming) throw new InvalidArgumentError('streams() needs a connection opened with { streaming: true }')
+    if (!this.#settings.streaming) throw new InvalidArgumentError('streams() needs a connection opened with { streaming: true }')
     return { [Symbol.asyncIterator]: () => this.#iterate<MessageStream>((item) => item as MessageStream) }
   }
 
   /** Message payloads as bytes, for `stream.pipeline` into files and stdout (chunk by chunk in streaming mode). */
   async *bytes(): AsyncGenerator<Uint8Array, void, undefined> {
-    if (this.#streaming) {
+    if (this.#settings.streaming) {
       for await (const stream of this.streams()) yield* stream
     } else {
       for await (const message of this) yield message.data
@@ -523,7 +545,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   #belowLowWaterMark(): boolean {
     const count = this.#queue.length - this.#queueHead
-    return count <= this.#highWaterMark >> 1 && this.#queueBytes <= this.#highWaterMarkBytes >> 1 && this.#receivePending <= this.#highWaterMark >> 1
+    return count <= this.#settings.highWaterMark >> 1 && this.#queueBytes <= this.#settings.highWaterMarkBytes >> 1 && this.#receivePending <= this.#settings.highWaterMark >> 1
   }
 
   /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
@@ -537,7 +559,7 @@ export class WebSocket implements AsyncIterable<Message> {
       return true
     }
     const count = this.#queue.length - this.#queueHead
-    const full = count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes
+    const full = count >= this.#settings.highWaterMark || this.#queueBytes >= this.#settings.highWaterMarkBytes
     if (full && this.#everRead && this.#readers === 0) {
       this.droppedMessages++
       return false
@@ -558,7 +580,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #pauseIfFull(): void {
     if (this.#paused || this.#isUnattended()) return
     const count = this.#queue.length - this.#queueHead
-    if (count >= this.#highWaterMark || this.#queueBytes >= this.#highWaterMarkBytes) {
+    if (count >= this.#settings.highWaterMark || this.#queueBytes >= this.#settings.highWaterMarkBytes) {
       this.#paused = true
       this.#transport.pause()
     }
@@ -601,7 +623,7 @@ export class WebSocket implements AsyncIterable<Message> {
     if (payload.length > 0) {
       this.#queueBytes += payload.length
       inbound.push(payload)
-      if (!this.#paused && this.#queueBytes >= this.#highWaterMarkBytes) {
+      if (!this.#paused && this.#queueBytes >= this.#settings.highWaterMarkBytes) {
         if (this.#isUnattended() && inbound !== this.#taken) {
           this.droppedMessages++
           inbound.abandon()
@@ -645,7 +667,7 @@ export class WebSocket implements AsyncIterable<Message> {
           this.#onControlFrame(frame)
           if (this.#closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
         } else {
-          if (this.#streaming) {
+          if (this.#settings.streaming) {
             this.#receiveStreaming(frame)
           } else if (this.#codec !== undefined) {
             this.#receiveCompressed(frame, this.#codec)
@@ -690,7 +712,7 @@ export class WebSocket implements AsyncIterable<Message> {
   /** Runs `step` after every message received before it is delivered; reading pauses while many wait. */
   #afterReceives(step: () => unknown): void {
     this.#receivePending++
-    if (!this.#paused && this.#receivePending > this.#highWaterMark) {
+    if (!this.#paused && this.#receivePending > this.#settings.highWaterMark) {
       this.#paused = true
       this.#transport.pause()
     }
@@ -750,7 +772,7 @@ export class WebSocket implements AsyncIterable<Message> {
     // Messages accepted by send() before the close go out before it.
     if (this.#sendChain !== undefined && this.#failure === undefined) void this.#sendChain.then(() => this.#sendFrame(Opcode.CLOSE, payload))
     else this.#sendFrame(Opcode.CLOSE, payload)
-    this.#closeTimer ??= setTimeout(() => this.#transport.destroy(), this.#closeTimeout)
+    this.#closeTimer ??= setTimeout(() => this.#transport.destroy(), this.#settings.closeTimeout)
   }
 
   #afterCloseHandshake(): void {
@@ -813,7 +835,7 @@ export class WebSocket implements AsyncIterable<Message> {
       if (endError === undefined) w.resolve({ value: undefined, done: true })
       else w.reject(endError)
     }
-    this.#onClosed?.(this)
+    this.#settings.onClosed?.(this)
     this.#resolveClosed?.(info)
   }
 
