@@ -17,6 +17,7 @@ import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 import type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts'
+import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.ts'
 import { allocateUninitialized } from './node/allocate.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
 import { Rsv } from './core/decoder.ts'
@@ -100,6 +101,33 @@ function settingsFor(options: ConnectionOptions, role: 'client' | 'server', onCl
 }
 
 /**
+ * The close handshake's deadline: when it passes, the transport is cut. On the shared timer
+ * wheel (src/timer-wheel.ts): a closing connection holds this small entry, not a Timeout and a
+ * closure (a server shutting down closes all of its connections at once).
+ */
+class CloseDeadline implements WheelEntry {
+  readonly #transport: Transport
+  readonly #wheel: TimerWheel
+  wheelDeadline = 0
+  wheelSlot = -1
+  wheelIndex = 0
+
+  constructor(transport: Transport, timeout: number) {
+    this.#transport = transport
+    this.#wheel = sharedWheel(timeout)
+    this.#wheel.schedule(this, timeout)
+  }
+
+  onWheel(): void {
+    this.#transport.destroy()
+  }
+
+  cancel(): void {
+    this.#wheel.cancel(this)
+  }
+}
+
+/**
  * A WebSocket connection: `for await (const message of ws)` reads messages; `send`, `sink` and
  * `close` write. Iteration ends on a clean close (both close frames exchanged, code 1000, 1001
  * or none, or a close this side asked for) and throws a {@link ConnectionClosedError} (or a
@@ -164,7 +192,7 @@ export class WebSocket implements AsyncIterable<Message> {
   // `closed` is made when first asked for: most connections never are, and then hold no promise.
   #closed: Promise<CloseInfo> | undefined = undefined
   #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
-  #closeTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  #closeDeadline: CloseDeadline | undefined = undefined
   #pings: PendingPing[] | undefined = undefined
   #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
 
@@ -772,7 +800,7 @@ export class WebSocket implements AsyncIterable<Message> {
     // Messages accepted by send() before the close go out before it.
     if (this.#sendChain !== undefined && this.#failure === undefined) void this.#sendChain.then(() => this.#sendFrame(Opcode.CLOSE, payload))
     else this.#sendFrame(Opcode.CLOSE, payload)
-    this.#closeTimer ??= setTimeout(() => this.#transport.destroy(), this.#settings.closeTimeout)
+    this.#closeDeadline ??= new CloseDeadline(this.#transport, this.#settings.closeTimeout)
   }
 
   #afterCloseHandshake(): void {
@@ -799,7 +827,7 @@ export class WebSocket implements AsyncIterable<Message> {
   #onClose(error: unknown): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    clearTimeout(this.#closeTimer)
+    this.#closeDeadline?.cancel()
     this.#heartbeat?.stop()
     const received = this.#closeReceived
     const sent = this.#closeSent

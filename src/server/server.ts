@@ -347,7 +347,7 @@ export class Server implements AsyncIterable<WebSocket> {
     const accept = computeAccept(handshake.key, nodeSha1)
     socket.write(buildResponse({ accept, protocol, extensions: extensions !== undefined ? formatExtensions(extensions) : undefined }), 'latin1')
     const tcp = socket as Socket
-    tcp.setTimeout(0)
+    if (tcp.timeout !== undefined && tcp.timeout > 0) tcp.setTimeout(0) // an http server's timeout must not end the WebSocket
     tcp.off('error', ignore) // the transport listens from here on
     return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, onClosed: this.#forget }, options)
   }

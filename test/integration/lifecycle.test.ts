@@ -1,13 +1,15 @@
 /**
  * What a connection keeps and lets go of over its life, seen from outside: the server forgets a
  * client that nobody asked `closed` of, `request` outlives the socket, a reader waiting when the
- * connection ends is done for good, and the socket is ended once.
+ * connection ends is done for good, the socket is ended once, and a close handshake's deadline
+ * leaves the shared timer wheel when the handshake completes.
  */
 import { Socket } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectionClosedError, connect, serve, type WebSocket } from '../../src/index.ts'
 import { rejection, waitFor, within } from '../helpers/timing.ts'
+import { sharedWheel } from '../../src/timer-wheel.ts'
 
 test('the server forgets connections whose closed promise nobody read', async () => {
   const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {
@@ -113,6 +115,25 @@ test('a handler returning a thenable that is not a native Promise is waited for,
     const info = await within(failing.closed, 2000, 'closed after the thenable rejected')
     assert.is(info.code, 1011)
     assert.is((errors[0] as Error).message, 'handler failed')
+  } finally {
+    await server.close({ timeout: 100 })
+  }
+})
+
+test('a close deadline is on the shared wheel while the close handshake runs, and off it once it completes', async () => {
+  const wheel = sharedWheel(4000) // closeTimeout 4000 on both sides: without a cancel, the deadlines would stay 4 s
+  const before = wheel.size
+  const server = await serve({ port: 0, host: '127.0.0.1', closeTimeout: 4000 }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  try {
+    const clients = await Promise.all(Array.from({ length: 10 }, () => connect(server.url, { closeTimeout: 4000 })))
+    await waitFor(() => server.clients.size === 10, 2000, 'ten clients accepted')
+    const closing = clients.map((client) => client.close())
+    assert.ok(wheel.size >= before + 10, `${wheel.size - before} deadlines while closing`)
+    await within(Promise.all(closing), 3000, 'the close handshakes')
+    await waitFor(() => server.clients.size === 0 && wheel.size === before, 2000, 'every deadline cancelled')
+    assert.ok(clients.every((client) => client.readyState === 'closed'))
   } finally {
     await server.close({ timeout: 100 })
   }
