@@ -128,6 +128,35 @@ class CloseDeadline implements WheelEntry {
 }
 
 /**
+ * The state a connection needs only at times (compressed messages in flight, streamed messages,
+ * pings, the close handshake, the end): in one record made when first written, so that an idle
+ * open connection holds one field for it, where it held seventeen (bench/memory.ts). Until then the
+ * connection reads the shared frozen {@link NO_COLD}.
+ */
+class ColdState {
+  sendChain: Promise<void> | undefined = undefined
+  receiveChain: Promise<void> | undefined = undefined
+  receivePending = 0
+  deferredClose: Frame | undefined = undefined
+  moreWaiters: Waiter[] | undefined = undefined
+  inbound: MessageStreamController | undefined = undefined
+  taken: MessageStreamController | undefined = undefined
+  controllers: Map<MessageStream, MessageStreamController> | undefined = undefined
+  closeSent: { code: number; reason: string; byApplication: boolean } | undefined = undefined
+  closeReceived: { code: number; reason: string } | undefined = undefined
+  failure: unknown = undefined
+  end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
+  closed: Promise<CloseInfo> | undefined = undefined
+  resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
+  closeDeadline: CloseDeadline | undefined = undefined
+  pings: PendingPing[] | undefined = undefined
+  sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
+}
+
+/** The cold state of every connection that has not needed its own (frozen: writing to it is a bug). */
+const NO_COLD: ColdState = Object.freeze(new ColdState())
+
+/**
  * A WebSocket connection: `for await (const message of ws)` reads messages; `send`, `sink` and
  * `close` write. Iteration ends on a clean close (both close frames exchanged, code 1000, 1001
  * or none, or a close this side asked for) and throws a {@link ConnectionClosedError} (or a
@@ -163,11 +192,8 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly #assembler: MessageAssembler
   readonly #codec: MessageCodec | undefined
   // Compressed messages are (de)compressed asynchronously; what comes after them waits in order.
-  #sendChain: Promise<void> | undefined = undefined
-  #receiveChain: Promise<void> | undefined = undefined
-  #receivePending = 0
   #compressed = false
-  #deferredClose: Frame | undefined = undefined
+  #cold: ColdState = NO_COLD
   readonly #settings: Settings
   readonly #heartbeat: Heartbeat | undefined
 
@@ -178,23 +204,10 @@ export class WebSocket implements AsyncIterable<Message> {
   // The reader waiting for the next item, and any further ones (rare: next() called again before
   // the first settled). One field, not an array: an idle connection's pending read holds no list.
   #waiter: Waiter | undefined = undefined
-  #moreWaiters: Waiter[] | undefined = undefined
-  #inbound: MessageStreamController | undefined = undefined
-  #taken: MessageStreamController | undefined = undefined
-  #controllers: Map<MessageStream, MessageStreamController> | undefined = undefined
   #readers = 0
   #everRead = false
   #paused = false
-  #closeSent: { code: number; reason: string; byApplication: boolean } | undefined = undefined
-  #closeReceived: { code: number; reason: string } | undefined = undefined
-  #failure: unknown = undefined
-  #end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
   // `closed` is made when first asked for: most connections never are, and then hold no promise.
-  #closed: Promise<CloseInfo> | undefined = undefined
-  #resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
-  #closeDeadline: CloseDeadline | undefined = undefined
-  #pings: PendingPing[] | undefined = undefined
-  #sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
 
   /** Creates a connection over an open transport once the opening handshake is done. */
   constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}) {
@@ -223,15 +236,21 @@ export class WebSocket implements AsyncIterable<Message> {
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
   }
 
+  /** The connection's own cold state, made at the first write. */
+  #own(): ColdState {
+    return this.#cold === NO_COLD ? (this.#cold = new ColdState()) : this.#cold
+  }
+
   /** A promise of how the connection ended; it never rejects. */
   get closed(): Promise<CloseInfo> {
-    if (this.#closed === undefined) {
-      const end = this.#end
-      this.#closed = end !== undefined ? Promise.resolve(end.info) : new Promise((resolve) => {
-        this.#resolveClosed = resolve
+    const cold = this.#own()
+    if (cold.closed === undefined) {
+      const end = cold.end
+      cold.closed = end !== undefined ? Promise.resolve(end.info) : new Promise((resolve) => {
+        cold.resolveClosed = resolve
       })
     }
-    return this.#closed
+    return cold.closed
   }
 
   /** The connection's state: 'open', 'closing' (a close frame was sent or received) or 'closed'. */
@@ -251,8 +270,9 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Sends each item of `source` (awaiting backpressure); closes with 1000 when it ends, 1011 if it throws. */
   get sink(): (source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void> {
-    this.#sink ??= (source) => this.#sinkFrom(source)
-    return this.#sink
+    const cold = this.#own()
+    cold.sink ??= (source) => this.#sinkFrom(source)
+    return cold.sink
   }
 
   async #sinkFrom(source: AsyncIterable<Outgoing> | Iterable<Outgoing>): Promise<void> {
@@ -283,24 +303,24 @@ export class WebSocket implements AsyncIterable<Message> {
       compressed.catch(() => undefined) // handled below, in order
       return this.#afterSends(() => compressed.then((deflated) => this.#writeMessage(type, deflated, true)))
     }
-    if (this.#sendChain !== undefined) return this.#afterSends(() => this.#writeMessage(type, payload, false))
+    if (this.#cold.sendChain !== undefined) return this.#afterSends(() => this.#writeMessage(type, payload, false))
     this.#writeMessage(type, payload, false)
     return this.#whenWritable()
   }
 
   /** Runs `write` once every send before it is written, keeping the order of messages on the wire. */
   #afterSends(write: () => unknown): Promise<void> {
-    const written = (this.#sendChain ?? RESOLVED).then(write)
+    const written = (this.#cold.sendChain ?? RESOLVED).then(write)
     const tail: Promise<void> = written.then(
       () => {
-        if (this.#sendChain === tail) this.#sendChain = undefined
+        if (this.#cold.sendChain === tail) this.#own().sendChain = undefined
       },
       (error: unknown) => {
-        if (this.#sendChain === tail) this.#sendChain = undefined
+        if (this.#cold.sendChain === tail) this.#own().sendChain = undefined
         this.#fail(error)
       },
     )
-    this.#sendChain = tail
+    this.#own().sendChain = tail
     return written.then(
       () => this.#whenWritable(),
       () => {
@@ -354,7 +374,7 @@ export class WebSocket implements AsyncIterable<Message> {
     const data = payload === undefined ? new TextEncoder().encode(`wsflow-${++pingCounter}`) : toMessage(payload).data
     if (data.length > 125) return Promise.reject(new InvalidArgumentError('a ping payload is at most 125 bytes'))
     return new Promise((resolve, reject) => {
-      ;(this.#pings ??= []).push({ key: keyOf(data), start: performance.now(), resolve, reject })
+      ;(this.#own().pings ??= []).push({ key: keyOf(data), start: performance.now(), resolve, reject })
       this.#sendFrame(Opcode.PING, data)
     })
   }
@@ -450,7 +470,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
     stalled(): void {
       const ws = this.#ws
-      ws.#failure = new StallError(ws.#heartbeat!.stallTimeout)
+      ws.#own().failure = new StallError(ws.#heartbeat!.stallTimeout)
       ws.#transport.destroy()
     }
 
@@ -481,10 +501,10 @@ export class WebSocket implements AsyncIterable<Message> {
     next(): Promise<IteratorResult<T, undefined>> {
       if (this.#done) return Promise.resolve({ value: undefined, done: true })
       const ws = this.#ws
-      if (ws.#taken !== undefined) {
+      if (ws.#cold.taken !== undefined) {
         // Asking for the next message drops what is left of the stream taken before.
-        ws.#taken.abandon()
-        ws.#taken = undefined
+        ws.#cold.taken.abandon()
+        ws.#own().taken = undefined
       }
       const ready = ws.#next()
       if (this.#map === undefined) {
@@ -532,7 +552,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** A promise of the next item; `iterator`, when given, is settled (done) if the connection ends instead. */
   #wait(iterator: { settle(): void } | undefined): Promise<IteratorResult<Message | MessageStream, undefined>> {
-    const end = this.#end
+    const end = this.#cold.end
     if (end !== undefined) {
       iterator?.settle()
       return end.error === undefined ? Promise.resolve({ value: undefined, done: true }) : Promise.reject(end.error)
@@ -540,7 +560,7 @@ export class WebSocket implements AsyncIterable<Message> {
     return new Promise((resolve, reject) => {
       const waiter = { resolve, reject, iterator }
       if (this.#waiter === undefined) this.#waiter = waiter
-      else (this.#moreWaiters ??= []).push(waiter)
+      else (this.#own().moreWaiters ??= []).push(waiter)
     })
   }
 
@@ -557,8 +577,8 @@ export class WebSocket implements AsyncIterable<Message> {
       else this.#consumed(item.data.length)
       return { value: item, done: false }
     }
-    if (this.#end === undefined) return undefined
-    this.#taken?.abandon()
+    if (this.#cold.end === undefined) return undefined
+    this.#cold.taken?.abandon()
     return undefined
   }
 
@@ -573,7 +593,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   #belowLowWaterMark(): boolean {
     const count = this.#queue.length - this.#queueHead
-    return count <= this.#settings.highWaterMark >> 1 && this.#queueBytes <= this.#settings.highWaterMarkBytes >> 1 && this.#receivePending <= this.#settings.highWaterMark >> 1
+    return count <= this.#settings.highWaterMark >> 1 && this.#queueBytes <= this.#settings.highWaterMarkBytes >> 1 && this.#cold.receivePending <= this.#settings.highWaterMark >> 1
   }
 
   /** Hands an item to a waiting reader or queues it; returns false when it was dropped (see the class doc). */
@@ -581,7 +601,7 @@ export class WebSocket implements AsyncIterable<Message> {
     this.#heartbeat?.message()
     const waiter = this.#waiter
     if (waiter !== undefined) {
-      this.#waiter = this.#moreWaiters?.shift()
+      this.#waiter = this.#cold.moreWaiters?.shift()
       if (item instanceof MessageStream) this.#take(item)
       waiter.resolve({ value: item, done: false })
       return true
@@ -629,9 +649,9 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** The reader moves on to `stream`: what is left of the one it had is dropped. */
   #take(stream: MessageStream): void {
-    this.#taken?.abandon()
-    this.#taken = this.#controllers?.get(stream)
-    this.#controllers?.delete(stream)
+    this.#cold.taken?.abandon()
+    this.#own().taken = this.#cold.controllers?.get(stream)
+    this.#cold.controllers?.delete(stream)
   }
 
   /** Streaming mode: a data frame's payload goes straight to its message's stream. */
@@ -639,20 +659,20 @@ export class WebSocket implements AsyncIterable<Message> {
     const type = this.#assembler.check(frame)
     if (frame.opcode !== Opcode.CONTINUATION) {
       const { stream, controller } = MessageStream.create(type, (bytes) => this.#consumed(bytes))
-      ;(this.#controllers ??= new Map()).set(stream, controller)
-      this.#inbound = controller
+      ;(this.#own().controllers ??= new Map()).set(stream, controller)
+      this.#own().inbound = controller
       if (!this.#deliver(stream)) {
-        this.#controllers?.delete(stream)
+        this.#cold.controllers?.delete(stream)
         controller.abandon()
       }
     }
-    const inbound = this.#inbound!
+    const inbound = this.#cold.inbound!
     const payload = frame.payload
     if (payload.length > 0) {
       this.#queueBytes += payload.length
       inbound.push(payload)
       if (!this.#paused && this.#queueBytes >= this.#settings.highWaterMarkBytes) {
-        if (this.#isUnattended() && inbound !== this.#taken) {
+        if (this.#isUnattended() && inbound !== this.#cold.taken) {
           this.droppedMessages++
           inbound.abandon()
         } else {
@@ -663,13 +683,13 @@ export class WebSocket implements AsyncIterable<Message> {
     }
     if (frame.fin) {
       inbound.end()
-      this.#inbound = undefined
+      this.#own().inbound = undefined
     }
   }
 
   #receive(chunk: Uint8Array): void {
     this.#heartbeat?.activity()
-    if (this.#closeReceived !== undefined || this.#deferredClose !== undefined || this.#failure !== undefined || this.#state === 'closed') return
+    if (this.#cold.closeReceived !== undefined || this.#cold.deferredClose !== undefined || this.#cold.failure !== undefined || this.#state === 'closed') return
     if (this.#queueHead < this.#queue.length) this.#pauseIfFull()
     const decoder = this.#decoder
     decoder.push(chunk)
@@ -678,12 +698,12 @@ export class WebSocket implements AsyncIterable<Message> {
         if (frame.opcode >= 0x8) {
           // RFC 7692 §6.1: RSV1 is never set on control frames.
           if (frame.rsv1) throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a control frame')
-          if (frame.opcode === Opcode.CLOSE && this.#receiveChain !== undefined) {
+          if (frame.opcode === Opcode.CLOSE && this.#cold.receiveChain !== undefined) {
             // Messages still being decompressed are delivered before the close is handled.
-            this.#deferredClose = frame
+            this.#own().deferredClose = frame
             const close = frame
-            void this.#receiveChain.then(() => {
-              if (this.#failure !== undefined || this.#state === 'closed') return
+            void this.#cold.receiveChain.then(() => {
+              if (this.#cold.failure !== undefined || this.#state === 'closed') return
               try {
                 this.#onControlFrame(close)
               } catch (error) {
@@ -693,7 +713,7 @@ export class WebSocket implements AsyncIterable<Message> {
             return
           }
           this.#onControlFrame(frame)
-          if (this.#closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
+          if (this.#cold.closeReceived !== undefined) return // RFC 6455 §5.5.1: nothing after a close frame
         } else {
           if (this.#settings.streaming) {
             this.#receiveStreaming(frame)
@@ -721,7 +741,7 @@ export class WebSocket implements AsyncIterable<Message> {
     if (!this.#compressed) {
       const message = this.#assembler.push(frame)
       if (message === undefined) return
-      if (this.#receiveChain === undefined) this.#deliver(message)
+      if (this.#cold.receiveChain === undefined) this.#deliver(message)
       else this.#afterReceives(() => this.#deliver(message))
       return
     }
@@ -739,23 +759,23 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Runs `step` after every message received before it is delivered; reading pauses while many wait. */
   #afterReceives(step: () => unknown): void {
-    this.#receivePending++
-    if (!this.#paused && this.#receivePending > this.#settings.highWaterMark) {
+    this.#own().receivePending++
+    if (!this.#paused && this.#cold.receivePending > this.#settings.highWaterMark) {
       this.#paused = true
       this.#transport.pause()
     }
-    const chain: Promise<void> = (this.#receiveChain ?? RESOLVED).then(step).then(
+    const chain: Promise<void> = (this.#cold.receiveChain ?? RESOLVED).then(step).then(
       () => undefined,
       (error: unknown) => this.#fail(error),
     ).finally(() => {
-      this.#receivePending--
-      if (this.#receiveChain === chain) this.#receiveChain = undefined
+      this.#own().receivePending--
+      if (this.#cold.receiveChain === chain) this.#own().receiveChain = undefined
       if (this.#paused && this.#belowLowWaterMark()) {
         this.#paused = false
         this.#transport.resume()
       }
     })
-    this.#receiveChain = chain
+    this.#own().receiveChain = chain
   }
 
   #onControlFrame(frame: Frame): void {
@@ -767,7 +787,7 @@ export class WebSocket implements AsyncIterable<Message> {
         return
       case Opcode.PONG: {
         const key = keyOf(frame.payload)
-        const pings = this.#pings
+        const pings = this.#cold.pings
         const index = pings?.findIndex((p) => p.key === key) ?? -1
         if (pings === undefined || index < 0) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
         // A pong answers its ping and every ping sent before it.
@@ -778,8 +798,8 @@ export class WebSocket implements AsyncIterable<Message> {
       }
       case Opcode.CLOSE: {
         const { code, reason } = parseClosePayload(frame.payload) // throws for an invalid payload
-        this.#closeReceived = { code, reason }
-        if (this.#closeSent === undefined) {
+        this.#own().closeReceived = { code, reason }
+        if (this.#cold.closeSent === undefined) {
           // RFC 6455 §5.5.1: if an endpoint receives a Close frame and did not previously send a
           // Close frame, the endpoint MUST send a Close frame in response (echoing the code).
           this.#sendClose(code, '', code === CloseCode.NO_STATUS_RECEIVED ? new Uint8Array(0) : buildClosePayload(code), false)
@@ -795,12 +815,12 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   #sendClose(code: number, reason: string, payload: Uint8Array, byApplication: boolean): void {
-    this.#closeSent = { code, reason, byApplication }
+    this.#own().closeSent = { code, reason, byApplication }
     this.#state = 'closing'
     // Messages accepted by send() before the close go out before it.
-    if (this.#sendChain !== undefined && this.#failure === undefined) void this.#sendChain.then(() => this.#sendFrame(Opcode.CLOSE, payload))
+    if (this.#cold.sendChain !== undefined && this.#cold.failure === undefined) void this.#cold.sendChain.then(() => this.#sendFrame(Opcode.CLOSE, payload))
     else this.#sendFrame(Opcode.CLOSE, payload)
-    this.#closeDeadline ??= new CloseDeadline(this.#transport, this.#settings.closeTimeout)
+    this.#own().closeDeadline ??= new CloseDeadline(this.#transport, this.#settings.closeTimeout)
   }
 
   #afterCloseHandshake(): void {
@@ -811,8 +831,8 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** RFC 6455 §7.1.7: fail the WebSocket connection with the error's close code. */
   #fail(error: unknown): void {
-    if (this.#failure !== undefined) return
-    this.#failure = error
+    if (this.#cold.failure !== undefined) return
+    this.#own().failure = error
     const code = error instanceof ProtocolError ? error.closeCode : CloseCode.INTERNAL_ERROR
     if (this.#state === 'open') this.#sendClose(code, REASONS[code] ?? '', buildClosePayload(code, REASONS[code] ?? ''), false)
     this.#transport.end()
@@ -820,56 +840,56 @@ export class WebSocket implements AsyncIterable<Message> {
 
   #onEnd(): void {
     // The peer half-closed. A client whose close handshake is done answers with its own FIN.
-    if (this.#closeReceived !== undefined || this.#failure !== undefined) this.#transport.end()
+    if (this.#cold.closeReceived !== undefined || this.#cold.failure !== undefined) this.#transport.end()
     else this.#transport.destroy()
   }
 
   #onClose(error: unknown): void {
     if (this.#state === 'closed') return
     this.#state = 'closed'
-    this.#closeDeadline?.cancel()
+    this.#cold.closeDeadline?.cancel()
     this.#heartbeat?.stop()
-    const received = this.#closeReceived
-    const sent = this.#closeSent
-    const wasClean = received !== undefined && sent !== undefined && this.#failure === undefined
+    const received = this.#cold.closeReceived
+    const sent = this.#cold.closeSent
+    const wasClean = received !== undefined && sent !== undefined && this.#cold.failure === undefined
     const info: CloseInfo = received !== undefined && sent !== undefined
       ? { code: received.code, reason: received.reason, wasClean }
       : { code: CloseCode.ABNORMAL_CLOSURE, reason: '', wasClean: false }
     let endError: Error | undefined
-    if (this.#failure instanceof StallError) {
-      endError = this.#failure
-    } else if (this.#failure !== undefined) {
+    if (this.#cold.failure instanceof StallError) {
+      endError = this.#cold.failure
+    } else if (this.#cold.failure !== undefined) {
       const code = sent?.code ?? CloseCode.ABNORMAL_CLOSURE
-      endError = new ConnectionClosedError(code, info.reason, wasClean, { cause: this.#failure })
+      endError = new ConnectionClosedError(code, info.reason, wasClean, { cause: this.#cold.failure })
     } else if (!wasClean) {
       endError = new ConnectionClosedError(info.code, info.reason, false, error === undefined ? undefined : { cause: error })
     } else if (!OK_CLOSE_CODES.has(info.code) && !sent!.byApplication) {
       endError = new ConnectionClosedError(info.code, info.reason, true)
     }
-    this.#end = { info, error: endError }
+    this.#own().end = { info, error: endError }
     this.#codec?.release()
-    if (this.#inbound !== undefined) {
-      this.#inbound.fail(endError ?? new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
-      this.#inbound = undefined
+    if (this.#cold.inbound !== undefined) {
+      this.#cold.inbound.fail(endError ?? new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
+      this.#own().inbound = undefined
     }
-    const pings = this.#pings ?? []
-    this.#pings = undefined
+    const pings = this.#cold.pings ?? []
+    this.#own().pings = undefined
     for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
-    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(this.#moreWaiters ?? [])]
+    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(this.#cold.moreWaiters ?? [])]
     this.#waiter = undefined
-    this.#moreWaiters = undefined
+    this.#own().moreWaiters = undefined
     for (const w of waiters) {
       w.iterator?.settle()
       if (endError === undefined) w.resolve({ value: undefined, done: true })
       else w.reject(endError)
     }
     this.#settings.onClosed?.(this)
-    this.#resolveClosed?.(info)
+    this.#cold.resolveClosed?.(info)
   }
 
   #closedError(what: string): ConnectionClosedError {
-    const info = this.#end?.info
-    return new ConnectionClosedError(info?.code ?? this.#closeSent?.code ?? CloseCode.ABNORMAL_CLOSURE, `${what}: the connection is ${this.#state}`, info?.wasClean ?? false)
+    const info = this.#cold.end?.info
+    return new ConnectionClosedError(info?.code ?? this.#cold.closeSent?.code ?? CloseCode.ABNORMAL_CLOSURE, `${what}: the connection is ${this.#state}`, info?.wasClean ?? false)
   }
 }
 
