@@ -16,6 +16,7 @@ import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, 
 import { nodeSha1 } from '../node/crypto.ts'
 import { toRequestHead, toRequestInfo } from '../node/request.ts'
 import { SocketTransport } from '../node/transport.ts'
+import { sharedWheel, type TimerWheel, type WheelEntry } from '../timer-wheel.ts'
 import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
 import { negotiate } from '../core/deflate/params.ts'
 import { formatExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
@@ -265,31 +266,56 @@ export class Server implements AsyncIterable<WebSocket> {
       if (ws !== undefined) this.#accept(ws)
       return
     }
-    this.#handshakes++
-    const timeout = this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT
-    let settled = false
-    const timer = setTimeout(() => {
-      settled = true
-      this.#handshakes--
-      refuse(socket, new HandshakeError('handshake timed out', 408))
-    }, timeout)
-    const finish = (): boolean => {
-      if (settled) return false
-      settled = true
-      clearTimeout(timer)
-      this.#handshakes--
-      return true
-    }
+    const pending = new Server.#Pending(this, socket, this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
     this.#verify(prepared).then(
       () => {
-        if (!finish()) return
+        if (!pending.finish()) return
         const ws = this.#complete(prepared, socket, head)
         if (ws !== undefined) this.#accept(ws)
       },
       (error: unknown) => {
-        if (finish()) this.#refuseAfter(socket, error)
+        if (pending.finish()) this.#refuseAfter(socket, error)
       },
     ).catch((error: unknown) => this.#refuseAfter(socket, error))
+  }
+
+  /**
+   * A handshake waiting for its `verify` hook, counted in `#handshakes`: its deadline is on the
+   * shared timer wheel (src/timer-wheel.ts), not a Timeout and closures of its own.
+   */
+  static readonly #Pending = class PendingHandshake implements WheelEntry {
+    readonly #server: Server
+    readonly #socket: Duplex
+    readonly #wheel: TimerWheel
+    #settled = false
+    wheelDeadline = 0
+    wheelSlot = -1
+    wheelIndex = 0
+
+    constructor(server: Server, socket: Duplex, timeout: number) {
+      this.#server = server
+      this.#socket = socket
+      server.#handshakes++
+      this.#wheel = sharedWheel(timeout)
+      this.#wheel.schedule(this, timeout)
+    }
+
+    /** The deadline passed first: 408. */
+    onWheel(): void {
+      if (this.#settled) return
+      this.#settled = true
+      this.#server.#handshakes--
+      refuse(this.#socket, new HandshakeError('handshake timed out', 408))
+    }
+
+    /** The hook settled: whether the handshake may go on (it had not timed out). */
+    finish(): boolean {
+      if (this.#settled) return false
+      this.#settled = true
+      this.#wheel.cancel(this)
+      this.#server.#handshakes--
+      return true
+    }
   }
 
   /** Refuses a handshake that failed: its HandshakeError's status, or 500 (and onError) for anything else. */

@@ -339,6 +339,35 @@ test('server: handshakeTimeout cuts a client that never finishes its request', a
   }
 })
 
+test('server: a verify hook slower than handshakeTimeout gets 408, and the handshake no longer counts against maxConnections', async () => {
+  let slow = true
+  const server = await serve({ host: '127.0.0.1', port: 0, handshakeTimeout: 300, maxConnections: 1, verify: () => (slow ? sleep(1500).then(() => true) : true) }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  try {
+    const { createConnection } = await import('node:net')
+    const socket = createConnection({ host: '127.0.0.1', port: server.port })
+    socket.on('error', () => undefined)
+    let received = ''
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.toString('latin1')
+    })
+    const started = Date.now()
+    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
+    await within(new Promise((resolve) => socket.once('close', resolve)), 5000, 'server gives up')
+    const elapsed = Date.now() - started
+    assert.match(received, /^HTTP\/1\.1 408 /)
+    assert.ok(elapsed >= 250 && elapsed < 1400, `408 after ${elapsed} ms (timeout 300, verify 1500)`)
+    slow = false
+    const ws = await within(connect(server.url), 3000, 'the next handshake')
+    await ws.send('after')
+    assert.is((await ws[Symbol.asyncIterator]().next()).value?.text(), 'after')
+    await ws.close()
+  } finally {
+    await stop(server)
+  }
+})
+
 test('a ws server refusing (verify) is seen by the wsflow client as HandshakeError with the status', async () => {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, verifyClient: (_info, done) => done(false, 418, 'teapot', { 'x-ws': 'refused' }) })
   await within(new Promise<void>((resolve) => wss.once('listening', resolve)), 3000, 'listening')
