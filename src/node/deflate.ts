@@ -25,6 +25,7 @@ import { concatBytes } from '../core/bytes.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
 import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
 import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
+import { sharedWheel, type TimerWheel, type WheelEntry } from '../timer-wheel.ts'
 
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed by the sender. */
 const TRAILER = Uint8Array.of(0x00, 0x00, 0xff, 0xff)
@@ -248,6 +249,12 @@ export interface PerMessageDeflateCodecOptions {
   idleTimeout?: number | undefined
 }
 
+/** A direction's idle deadline (see PerMessageDeflate's #IdleDrop). */
+interface IdleDeadline {
+  schedule(delay: number): void
+  cancel(): void
+}
+
 /**
  * permessage-deflate for one connection (RFC 7692 §7.2): compresses the messages this endpoint
  * sends with its own side's parameters (a client with the `client_*` ones, a server with the
@@ -281,8 +288,9 @@ export class PerMessageDeflate {
   #inflate: ZlibStream | undefined = undefined
   #deflateTail: Promise<unknown> = RESOLVED
   #inflateTail: Promise<unknown> = RESOLVED
-  #deflateTimer: ReturnType<typeof setTimeout> | undefined = undefined
-  #inflateTimer: ReturnType<typeof setTimeout> | undefined = undefined
+  // The idle deadlines (with idleTimeout), on the shared timer wheel: made once, rescheduled per message.
+  #deflateIdle: IdleDeadline | undefined = undefined
+  #inflateIdle: IdleDeadline | undefined = undefined
   #inflateError: unknown = undefined
   #released = false
 
@@ -359,7 +367,7 @@ export class PerMessageDeflate {
     await this.#acquire()
     let deflate: ZlibStream | undefined
     try {
-      clearTimeout(this.#deflateTimer)
+      this.#deflateIdle?.cancel()
       deflate = this.#deflate ??= new ZlibStream(createDeflateRaw({ level: this.#level, memLevel: this.#memLevel, windowBits: this.#deflateWindowBits }))
       await deflate.run([data], Infinity)
       const length = deflate.length
@@ -378,7 +386,7 @@ export class PerMessageDeflate {
     await this.#acquire()
     let inflate: ZlibStream | undefined
     try {
-      clearTimeout(this.#inflateTimer)
+      this.#inflateIdle?.cancel()
       inflate = this.#inflate ??= new ZlibStream(createInflateRaw({ windowBits: this.#inflateWindowBits }))
       // RFC 7692 §7.2.2: append 0x00 0x00 0xff 0xff to the payload of the message's last frame.
       await inflate.run(fin ? [payload, TRAILER] : [payload], this.#maxMessageSize)
@@ -424,22 +432,47 @@ export class PerMessageDeflate {
     } else if (!deflate || this.#idleTimeout === 0) {
       return // the inflater's window is shared with the peer: kept until release()
     }
-    const timer = setTimeout(() => (deflate ? this.#dropDeflate() : this.#dropInflate()), this.#idleTimeout)
-    timer.unref()
-    if (deflate) this.#deflateTimer = timer
-    else this.#inflateTimer = timer
+    const idle = deflate ? (this.#deflateIdle ??= new PerMessageDeflate.#IdleDrop(this, true, this.#idleTimeout)) : (this.#inflateIdle ??= new PerMessageDeflate.#IdleDrop(this, false, this.#idleTimeout))
+    idle.schedule(this.#idleTimeout)
+  }
+
+  /** A direction's idle deadline: when it passes, that direction's zlib object is dropped. */
+  static readonly #IdleDrop = class IdleDrop implements WheelEntry, IdleDeadline {
+    readonly #codec: PerMessageDeflate
+    readonly #deflate: boolean
+    readonly #wheel: TimerWheel
+    wheelDeadline = 0
+    wheelSlot = -1
+    wheelIndex = 0
+
+    constructor(codec: PerMessageDeflate, deflate: boolean, timeout: number) {
+      this.#codec = codec
+      this.#deflate = deflate
+      this.#wheel = sharedWheel(timeout)
+    }
+
+    schedule(delay: number): void {
+      this.#wheel.schedule(this, delay)
+    }
+
+    cancel(): void {
+      this.#wheel.cancel(this)
+    }
+
+    onWheel(): void {
+      if (this.#deflate) this.#codec.#dropDeflate()
+      else this.#codec.#dropInflate()
+    }
   }
 
   #dropDeflate(): void {
-    clearTimeout(this.#deflateTimer)
-    this.#deflateTimer = undefined
+    this.#deflateIdle?.cancel()
     this.#deflate?.destroy(releasedError())
     this.#deflate = undefined
   }
 
   #dropInflate(): void {
-    clearTimeout(this.#inflateTimer)
-    this.#inflateTimer = undefined
+    this.#inflateIdle?.cancel()
     this.#inflate?.destroy(releasedError())
     this.#inflate = undefined
   }
