@@ -17,7 +17,7 @@ import { Message, toMessage, type Outgoing } from './core/message.ts'
 import type { ExtensionOffer } from './core/handshake/extensions.ts'
 import type { TransportHandlers, Transport, MessageCodec, CloseInfo, RequestInfo, ConnectionOptions, ConnectionInit, ReadyState } from './connection-types.ts'
 import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts'
-import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.ts'
+import { sharedWheel, WheelTimer } from './timer-wheel.ts'
 import { allocateUninitialized } from './node/allocate.ts'
 import { MessageStream, type MessageStreamController } from './message-stream.ts'
 import { Rsv } from './core/decoder.ts'
@@ -105,25 +105,17 @@ function settingsFor(options: ConnectionOptions, role: 'client' | 'server', onCl
  * wheel (src/timer-wheel.ts): a closing connection holds this small entry, not a Timeout and a
  * closure (a server shutting down closes all of its connections at once).
  */
-class CloseDeadline implements WheelEntry {
+class CloseDeadline extends WheelTimer {
   readonly #transport: Transport
-  readonly #wheel: TimerWheel
-  wheelDeadline = 0
-  wheelSlot = -1
-  wheelIndex = 0
 
   constructor(transport: Transport, timeout: number) {
+    super(sharedWheel(timeout))
     this.#transport = transport
-    this.#wheel = sharedWheel(timeout)
-    this.#wheel.schedule(this, timeout)
+    this.schedule(timeout)
   }
 
   onWheel(): void {
     this.#transport.destroy()
-  }
-
-  cancel(): void {
-    this.#wheel.cancel(this)
   }
 }
 

@@ -5,7 +5,7 @@
  * timestamp.
  * @module
  */
-import { sharedWheel, type TimerWheel, type WheelEntry } from './timer-wheel.ts'
+import { sharedWheel, WheelTimer, type TimerWheel } from './timer-wheel.ts'
 
 /** What the heartbeat asks of its connection (one object whose methods are shared, not closures). */
 export interface HeartbeatHooks {
@@ -22,29 +22,25 @@ export interface HeartbeatHooks {
 }
 
 /** Heartbeat and idle timers of one connection; durations in milliseconds, 0 turns one off. */
-export class Heartbeat implements WheelEntry {
+export class Heartbeat extends WheelTimer {
   /** The stall timeout, in milliseconds (0: off). */
   readonly stallTimeout: number
   readonly #idleTimeout: number
   readonly #hooks: HeartbeatHooks
-  readonly #wheel: TimerWheel
   #lastActivity: number
   #lastMessage: number
   #keepAliveSent = false
   #stopped = false
-  wheelDeadline = 0
-  wheelSlot = -1
-  wheelIndex = 0
 
   /** Starts the timers, on `wheel` (by default the shared one for these durations). */
   constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks, wheel?: TimerWheel) {
+    const first = Math.min(stallTimeout > 0 ? stallTimeout / 2 : Infinity, idleTimeout > 0 ? idleTimeout : Infinity)
+    super(wheel ?? sharedWheel(first))
     this.stallTimeout = stallTimeout
     this.#idleTimeout = idleTimeout
     this.#hooks = hooks
-    const first = Math.min(stallTimeout > 0 ? stallTimeout / 2 : Infinity, idleTimeout > 0 ? idleTimeout : Infinity)
-    this.#wheel = wheel ?? sharedWheel(first)
     this.#lastActivity = this.#lastMessage = Date.now()
-    this.#wheel.schedule(this, first)
+    this.schedule(first)
   }
 
   /** Bytes arrived from the peer. */
@@ -63,7 +59,7 @@ export class Heartbeat implements WheelEntry {
   /** Stops the timers for good. */
   stop(): void {
     this.#stopped = true
-    this.#wheel.cancel(this)
+    this.cancel()
   }
 
   /** The wheel's call: checks for silence and idleness, and schedules the next check. */
@@ -91,6 +87,6 @@ export class Heartbeat implements WheelEntry {
       else next = Math.min(next, idle - quiet)
     }
     // Unless a hook stopped it (the connection closed), or it has nothing left to watch.
-    if (next !== Infinity && !this.#stopped) this.#wheel.schedule(this, Math.max(1, next))
+    if (next !== Infinity && !this.#stopped) this.schedule(Math.max(1, next))
   }
 }

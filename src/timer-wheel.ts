@@ -110,6 +110,35 @@ export class TimerWheel {
   }
 }
 
+/**
+ * A {@link WheelEntry} with its fields started and its wheel kept: a subclass says what happens
+ * when it is due.
+ */
+export abstract class WheelTimer implements WheelEntry {
+  wheelDeadline = 0
+  wheelSlot = -1
+  wheelIndex = 0
+  readonly #wheel: TimerWheel
+
+  /** A timer on `wheel`, not scheduled yet. */
+  constructor(wheel: TimerWheel) {
+    this.#wheel = wheel
+  }
+
+  /** Calls {@link WheelTimer.onWheel} once `delay` ms have passed (rescheduling it if it was scheduled). */
+  schedule(delay: number): void {
+    this.#wheel.schedule(this, delay)
+  }
+
+  /** Unschedules it (nothing if it is not scheduled). */
+  cancel(): void {
+    this.#wheel.cancel(this)
+  }
+
+  /** What happens when it is due; `now` is the wheel's time. */
+  abstract onWheel(now: number): void
+}
+
 const wheels = new Map<number, TimerWheel>()
 
 /**

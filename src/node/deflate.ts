@@ -25,7 +25,7 @@ import { concatBytes } from '../core/bytes.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
 import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
 import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
-import { sharedWheel, type TimerWheel, type WheelEntry } from '../timer-wheel.ts'
+import { sharedWheel, WheelTimer } from '../timer-wheel.ts'
 
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed by the sender. */
 const TRAILER = Uint8Array.of(0x00, 0x00, 0xff, 0xff)
@@ -437,26 +437,14 @@ export class PerMessageDeflate {
   }
 
   /** A direction's idle deadline: when it passes, that direction's zlib object is dropped. */
-  static readonly #IdleDrop = class IdleDrop implements WheelEntry, IdleDeadline {
+  static readonly #IdleDrop = class IdleDrop extends WheelTimer implements IdleDeadline {
     readonly #codec: PerMessageDeflate
     readonly #deflate: boolean
-    readonly #wheel: TimerWheel
-    wheelDeadline = 0
-    wheelSlot = -1
-    wheelIndex = 0
 
     constructor(codec: PerMessageDeflate, deflate: boolean, timeout: number) {
+      super(sharedWheel(timeout))
       this.#codec = codec
       this.#deflate = deflate
-      this.#wheel = sharedWheel(timeout)
-    }
-
-    schedule(delay: number): void {
-      this.#wheel.schedule(this, delay)
-    }
-
-    cancel(): void {
-      this.#wheel.cancel(this)
     }
 
     onWheel(): void {

@@ -16,7 +16,7 @@ import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, 
 import { nodeSha1 } from '../node/crypto.ts'
 import { toRequestHead, toRequestInfo } from '../node/request.ts'
 import { SocketTransport } from '../node/transport.ts'
-import { sharedWheel, type TimerWheel, type WheelEntry } from '../timer-wheel.ts'
+import { sharedWheel, WheelTimer } from '../timer-wheel.ts'
 import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
 import { negotiate } from '../core/deflate/params.ts'
 import { formatExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
@@ -283,21 +283,17 @@ export class Server implements AsyncIterable<WebSocket> {
    * A handshake waiting for its `verify` hook, counted in `#handshakes`: its deadline is on the
    * shared timer wheel (src/timer-wheel.ts), not a Timeout and closures of its own.
    */
-  static readonly #Pending = class PendingHandshake implements WheelEntry {
+  static readonly #Pending = class PendingHandshake extends WheelTimer {
     readonly #server: Server
     readonly #socket: Duplex
-    readonly #wheel: TimerWheel
     #settled = false
-    wheelDeadline = 0
-    wheelSlot = -1
-    wheelIndex = 0
 
     constructor(server: Server, socket: Duplex, timeout: number) {
+      super(sharedWheel(timeout))
       this.#server = server
       this.#socket = socket
       server.#handshakes++
-      this.#wheel = sharedWheel(timeout)
-      this.#wheel.schedule(this, timeout)
+      this.schedule(timeout)
     }
 
     /** The deadline passed first: 408. */
@@ -312,7 +308,7 @@ export class Server implements AsyncIterable<WebSocket> {
     finish(): boolean {
       if (this.#settled) return false
       this.#settled = true
-      this.#wheel.cancel(this)
+      this.cancel()
       this.#server.#handshakes--
       return true
     }

@@ -4,7 +4,7 @@
  * Redirects are in redirects.test.ts.
  */
 import { createServer as createHttpServer, get as httpGet, type IncomingMessage } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
+import { createConnection as createNetConnection, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocket as WsSocket, WebSocketServer } from 'ws'
@@ -321,18 +321,22 @@ test('connect: a refused TCP connection rejects (nothing listening)', async () =
   assert.is((error as Error & { code?: string }).code, 'ECONNREFUSED')
 })
 
+/** Writes `text` on a plain socket and resolves with everything the server sent once it closed the socket. */
+function rawRequest(port: number, text: string): Promise<string> {
+  const socket = createNetConnection({ host: '127.0.0.1', port })
+  socket.on('error', () => undefined)
+  let received = ''
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1')
+  })
+  socket.write(text)
+  return new Promise((resolve) => socket.once('close', () => resolve(received)))
+}
+
 test('server: handshakeTimeout cuts a client that never finishes its request', async () => {
   const { server } = await recordingServer({ handshakeTimeout: 300 })
   try {
-    const { createConnection } = await import('node:net')
-    const socket = createConnection({ host: '127.0.0.1', port: server.port })
-    socket.on('error', () => undefined)
-    let received = ''
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1')
-    })
-    socket.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n') // and nothing more
-    await within(new Promise((resolve) => socket.once('close', resolve)), 5000, 'server gives up')
+    const received = await within(rawRequest(server.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n'), 5000, 'server gives up') // and nothing more
     assert.ok(received === '' || /^HTTP\/1\.1 408/.test(received), `unexpected answer: ${received}`)
   } finally {
     await stop(server)
@@ -345,16 +349,9 @@ test('server: a verify hook slower than handshakeTimeout gets 408, and the hands
     for await (const message of ws) await ws.send(message)
   })
   try {
-    const { createConnection } = await import('node:net')
-    const socket = createConnection({ host: '127.0.0.1', port: server.port })
-    socket.on('error', () => undefined)
-    let received = ''
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('latin1')
-    })
     const started = Date.now()
-    socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`)
-    await within(new Promise((resolve) => socket.once('close', resolve)), 5000, 'server gives up')
+    const request = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`
+    const received = await within(rawRequest(server.port, request), 5000, 'server gives up')
     const elapsed = Date.now() - started
     assert.match(received, /^HTTP\/1\.1 408 /)
     assert.ok(elapsed >= 250 && elapsed < 1400, `408 after ${elapsed} ms (timeout 300, verify 1500)`)
