@@ -249,12 +249,6 @@ export interface PerMessageDeflateCodecOptions {
   idleTimeout?: number | undefined
 }
 
-/** A direction's idle deadline (see PerMessageDeflate's #IdleDrop). */
-interface IdleDeadline {
-  schedule(delay: number): void
-  cancel(): void
-}
-
 /**
  * permessage-deflate for one connection (RFC 7692 §7.2): compresses the messages this endpoint
  * sends with its own side's parameters (a client with the `client_*` ones, a server with the
@@ -289,8 +283,8 @@ export class PerMessageDeflate {
   #deflateTail: Promise<unknown> = RESOLVED
   #inflateTail: Promise<unknown> = RESOLVED
   // The idle deadlines (with idleTimeout), on the shared timer wheel: made once, rescheduled per message.
-  #deflateIdle: IdleDeadline | undefined = undefined
-  #inflateIdle: IdleDeadline | undefined = undefined
+  #deflateIdle: WheelTimer | undefined = undefined
+  #inflateIdle: WheelTimer | undefined = undefined
   #inflateError: unknown = undefined
   #released = false
 
@@ -432,12 +426,13 @@ export class PerMessageDeflate {
     } else if (!deflate || this.#idleTimeout === 0) {
       return // the inflater's window is shared with the peer: kept until release()
     }
-    const idle = deflate ? (this.#deflateIdle ??= new PerMessageDeflate.#IdleDrop(this, true, this.#idleTimeout)) : (this.#inflateIdle ??= new PerMessageDeflate.#IdleDrop(this, false, this.#idleTimeout))
-    idle.schedule(this.#idleTimeout)
+    const IdleDrop = PerMessageDeflate.#IdleDrop
+    if (deflate) (this.#deflateIdle ??= new IdleDrop(this, true, this.#idleTimeout)).schedule(this.#idleTimeout)
+    else (this.#inflateIdle ??= new IdleDrop(this, false, this.#idleTimeout)).schedule(this.#idleTimeout)
   }
 
   /** A direction's idle deadline: when it passes, that direction's zlib object is dropped. */
-  static readonly #IdleDrop = class IdleDrop extends WheelTimer implements IdleDeadline {
+  static readonly #IdleDrop = class IdleDrop extends WheelTimer {
     readonly #codec: PerMessageDeflate
     readonly #deflate: boolean
 
