@@ -1,0 +1,166 @@
+/**
+ * The WebSocket <-> byte stream bridge: a WebSocket's messages written to a TCP (or any Duplex)
+ * stream, and the stream's bytes sent as binary messages, with backpressure both ways and the
+ * ends of each side mapped onto the other.
+ * @module
+ */
+import type { Duplex } from 'node:stream'
+import type { CloseInfo, WebSocket } from '../index.ts'
+import { CloseCode } from '../core/errors.ts'
+
+/** Options of {@link bridge}. Durations in milliseconds. */
+export interface BridgeOptions {
+  /**
+   * How long to wait, after the WebSocket closed cleanly and the stream was ended (FIN), for the
+   * stream's peer to close its side before the stream is destroyed (default 5000 ms).
+   */
+  endTimeout?: number | undefined
+  /** Aborts the bridge: the WebSocket is closed with 1001 and the stream destroyed. */
+  signal?: AbortSignal | undefined
+}
+
+/** How a bridge ended, and what it carried. Sizes in bytes. */
+export interface BridgeResult {
+  /** Bytes of WebSocket messages written to the stream. */
+  bytesToStream: number
+  /** Bytes read from the stream and sent as WebSocket messages. */
+  bytesToWebSocket: number
+  /** How the WebSocket ended. */
+  close: CloseInfo
+  /** Whether the stream's peer half-closed (sent FIN) before the WebSocket ended. */
+  streamEnded: boolean
+  /** The stream's error, if it failed. */
+  streamError: Error | undefined
+  /** The error the WebSocket's message iteration threw, if it ended abnormally. */
+  webSocketError: unknown
+}
+
+const DEFAULT_END_TIMEOUT = 5000
+
+function noop(): void {}
+
+/** Resolves once `stream` can take more writes, or once it closed or failed. */
+function whenWritable(stream: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done)
+      stream.off('close', done)
+      stream.off('error', done)
+      resolve()
+    }
+    stream.on('drain', done)
+    stream.on('close', done)
+    stream.on('error', done)
+  })
+}
+
+/**
+ * Bridges a WebSocket and a byte stream (a `net.Socket`, a `tls.TLSSocket`, any Duplex) until
+ * both have ended, and resolves with what it carried and how each side ended. It never rejects.
+ *
+ * - WebSocket -> stream: each message's payload (text as UTF-8) is written to the stream; while
+ *   the stream's buffer is full, messages stop being read, so the WebSocket's socket stops being
+ *   read and TCP pushes back on the WebSocket peer.
+ * - stream -> WebSocket: each chunk is sent as a binary message; the stream is paused while a
+ *   send is pending (`await ws.send()`), so a slow WebSocket peer pushes back on the stream.
+ * - Ends: the stream's FIN closes the WebSocket with 1000 (messages already read are sent
+ *   first); a stream error closes it with 1011; a clean WebSocket close ends the stream (FIN);
+ *   an abnormal WebSocket end (1006, a protocol error, a stall) destroys the stream.
+ *
+ * A stream created with `allowHalfOpen: true` keeps receiving the WebSocket's messages after its
+ * peer's FIN, until the closing handshake completes.
+ *
+ * ```ts
+ * const server = await serve({ port: 8080 }, (ws) => bridge(ws, net.connect(5900, '127.0.0.1')))
+ * ```
+ */
+export function bridge(ws: WebSocket, stream: Duplex, options: BridgeOptions = {}): Promise<BridgeResult> {
+  let bytesToStream = 0
+  let bytesToWebSocket = 0
+  let streamEnded = false
+  let streamError: Error | undefined
+  let webSocketError: unknown
+  let webSocketDone = false
+
+  const closeWebSocket = (code: number, reason: string): void => {
+    if (ws.readyState === 'open') ws.close(code, reason).catch(noop)
+  }
+
+  // stream -> WebSocket: paused while a send is pending.
+  let pendingSends = 0
+  const sent = (): void => {
+    if (--pendingSends === 0 && !webSocketDone) stream.resume()
+  }
+  const onData = (chunk: Uint8Array): void => {
+    if (webSocketDone || ws.readyState !== 'open') return // nowhere to go any more: dropped
+    bytesToWebSocket += chunk.length
+    pendingSends++
+    stream.pause()
+    ws.send(chunk).then(sent, sent)
+  }
+  const onEnd = (): void => {
+    streamEnded = true
+    // The FIN of the byte stream is the end of the conversation: close 1000 after what was read.
+    closeWebSocket(CloseCode.NORMAL, '')
+  }
+  const onError = (error: Error): void => {
+    streamError ??= error
+    closeWebSocket(CloseCode.INTERNAL_ERROR, 'the TCP connection failed')
+  }
+  const streamClosed = new Promise<void>((resolve) => {
+    if (stream.destroyed) return resolve()
+    stream.once('close', () => {
+      // Closed with neither FIN nor error (destroyed by its owner): the WebSocket cannot go on.
+      if (!streamEnded) closeWebSocket(CloseCode.INTERNAL_ERROR, 'the TCP connection closed')
+      resolve()
+    })
+  })
+  stream.on('data', onData)
+  stream.on('end', onEnd)
+  stream.on('error', onError)
+  stream.resume() // a stream paused by its owner (waiting for the WebSocket) flows from here on
+
+  const signal = options.signal
+  const onAbort = (): void => {
+    closeWebSocket(CloseCode.GOING_AWAY, '')
+    stream.destroy()
+  }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  if (signal?.aborted === true) onAbort()
+
+  // WebSocket -> stream: iteration stops while the stream's buffer is full.
+  const pump = async (): Promise<void> => {
+    try {
+      for await (const message of ws) {
+        if (stream.destroyed || stream.writableEnded) continue // nowhere to go any more: dropped
+        bytesToStream += message.data.length
+        if (!stream.write(message.data)) await whenWritable(stream)
+      }
+      webSocketDone = true
+      if (!stream.destroyed && !stream.writableEnded) stream.end()
+    } catch (error) {
+      webSocketDone = true
+      webSocketError = error
+      stream.destroy()
+    }
+  }
+
+  return (async (): Promise<BridgeResult> => {
+    await pump()
+    const close = await ws.closed
+    if (!stream.destroyed) {
+      // Ended (FIN sent): the stream's peer has endTimeout ms to close its side.
+      stream.resume() // bytes still arriving are dropped, not buffered
+      const timer = setTimeout(() => stream.destroy(), options.endTimeout ?? DEFAULT_END_TIMEOUT)
+      await streamClosed
+      clearTimeout(timer)
+    }
+    await streamClosed
+    signal?.removeEventListener('abort', onAbort)
+    stream.off('data', onData)
+    stream.off('end', onEnd)
+    stream.off('error', onError)
+    stream.on('error', noop) // an error after the end concerns nobody
+    return { bytesToStream, bytesToWebSocket, close, streamEnded, streamError, webSocketError }
+  })()
+}
