@@ -298,7 +298,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
       continue
     }
     attempts = 0
-    if (!quiet && !tty) warn(`connected to ${url}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}`)
+    if (!quiet && !tty) warn(`connected to ${url}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}${ws.extensions.length > 0 ? ` (${ws.extensions.map((e) => e.name).join(', ')})` : ''}`)
     let end: SessionEnd
     if (tty) {
       end = await interactive(ws, url, flags)

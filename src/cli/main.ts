@@ -48,8 +48,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await run(rest)
   } catch (error) {
     const code = exitCodeOf(error)
-    warn(describeError(error))
-    if (code === ExitCode.USAGE) process.stderr.write(`(wsflow ${run === undefined ? '' : `${command} `}--help for usage)\n`)
+    warn(`${describeError(error)}${code === ExitCode.USAGE ? ` (see wsflow ${run === undefined ? '' : `${command} `}--help)` : ''}`)
     return code
   }
 }
