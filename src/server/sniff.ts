@@ -24,7 +24,7 @@ export interface RawConnectionInfo {
   remotePort: number | undefined
 }
 
-/** Handles a raw connection: `stream` yields the bytes already read first, then the rest. */
+/** Handles a raw connection: `stream` yields the bytes already read first, then the rest. It is paused: `pipe` or `resume()` starts it. */
 export type RawHandler = (stream: Duplex, info: RawConnectionInfo) => void
 
 /** Options of {@link serveOnePort}: the WebSocket server's options plus the sniffing. Sizes in bytes, durations in ms. */
@@ -176,6 +176,7 @@ export class OnePortServer {
       if (this.#secureContext !== undefined && options.requireTls === true && !secure) return void stream.destroy()
       if (kind === FirstBytesKind.HTTP) {
         this.httpServer.emit('connection', stream)
+        stream.resume() // paused while sniffing: its 'data' listener alone would not restart it
         return
       }
       this.#raw(stream, secure, false, tcp)
