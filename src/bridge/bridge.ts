@@ -65,7 +65,8 @@ function whenWritable(stream: Duplex): Promise<void> {
  *   send is pending (`await ws.send()`), so a slow WebSocket peer pushes back on the stream.
  * - Ends: the stream's FIN closes the WebSocket with 1000 (messages already read are sent
  *   first); a stream error closes it with 1011; a clean WebSocket close ends the stream (FIN);
- *   an abnormal WebSocket end (1006, a protocol error, a stall) destroys the stream.
+ *   an abnormal WebSocket end (1006, a protocol error, a stall) destroys the stream (a TCP
+ *   socket with a reset, RST).
  *
  * A stream created with `allowHalfOpen: true` keeps receiving the WebSocket's messages after its
  * peer's FIN, until the closing handshake completes.
@@ -141,6 +142,13 @@ export function bridge(ws: WebSocket, stream: Duplex, options: BridgeOptions = {
     } catch (error) {
       webSocketDone = true
       webSocketError = error
+      // An abnormal end is told to a TCP peer as a reset, not as the FIN of a normal end.
+      const socket = stream as Duplex & { resetAndDestroy?: () => void }
+      try {
+        if (typeof socket.resetAndDestroy === 'function' && !stream.destroyed) socket.resetAndDestroy()
+      } catch {
+        // not over a TCP handle (TLS, a pipe): destroyed below
+      }
       stream.destroy()
     }
   }
