@@ -27,7 +27,7 @@ export interface BridgeResult {
   bytesToWebSocket: number
   /** How the WebSocket ended. */
   close: CloseInfo
-  /** Whether the stream's peer half-closed (sent FIN) before the WebSocket ended. */
+  /** Whether the stream's peer sent FIN, first or in answer to the FIN of a WebSocket's clean close. */
   streamEnded: boolean
   /** The stream's error, if it failed. */
   streamError: Error | undefined
