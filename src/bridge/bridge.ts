@@ -87,16 +87,25 @@ export function bridge(ws: WebSocket, stream: Duplex, options: BridgeOptions = {
     if (ws.readyState === 'open') ws.close(code, reason).catch(noop)
   }
 
-  // stream -> WebSocket: paused while a send is pending.
+  // stream -> WebSocket: paused while a send is pending. A send that can go at once resolves in
+  // a microtask, before the next chunk's event: the stream is paused only when the previous send
+  // is still waiting (for drain, or for compression) as the next chunk arrives, so the fast path
+  // costs no pause and resume (two epoll_ctl calls) per chunk. At most one chunk more is buffered.
   let pendingSends = 0
+  let paused = false
   const sent = (): void => {
-    if (--pendingSends === 0 && !webSocketDone) stream.resume()
+    if (--pendingSends === 0 && paused && !webSocketDone) {
+      paused = false
+      stream.resume()
+    }
   }
   const onData = (chunk: Uint8Array): void => {
     if (webSocketDone || ws.readyState !== 'open') return // nowhere to go any more: dropped
     bytesToWebSocket += chunk.length
-    pendingSends++
-    stream.pause()
+    if (++pendingSends > 1 && !paused) {
+      paused = true
+      stream.pause()
+    }
     ws.send(chunk).then(sent, sent)
   }
   const onEnd = (): void => {
