@@ -5,11 +5,13 @@
  * @module
  */
 import { createInterface } from 'node:readline'
-import { connect, HandshakeError, type ConnectOptions, type Message, type Outgoing, type WebSocket } from '../index.ts'
+import type { ConnectOptions, Message, Outgoing, WebSocket } from '../index.ts'
+// From their modules, not the package root: `connect` needs no server code (start-up time).
+import { connect } from '../client/connect.ts'
+import { HandshakeError } from '../core/errors.ts'
 import {
   boolFlag, durationFlag, ExitCode, fileFlag, listFlag, parseCount, parseFlags, sizeFlag, stringFlag, UsageError, type Flags, type OptionsConfig,
 } from './args.ts'
-import { interactive } from './interactive.ts'
 import { startPings } from './pings.ts'
 import { describeClose, describeError, exitCodeOf, isCleanClose, warn } from './report.ts'
 
@@ -301,7 +303,7 @@ export async function runConnect(argv: readonly string[]): Promise<number> {
     if (!quiet && !tty) warn(`connected to ${url}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}${ws.extensions.length > 0 ? ` (${ws.extensions.map((e) => e.name).join(', ')})` : ''}`)
     let end: SessionEnd
     if (tty) {
-      end = await interactive(ws, url, flags)
+      end = await (await import('./interactive.ts')).interactive(ws, url, flags)
     } else {
       // stdin is read only once connected (and never with --execute).
       if (input === undefined && stringFlag(flags, 'execute') === undefined) input = new Input(boolFlag(flags, 'binary'))

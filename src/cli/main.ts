@@ -7,10 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { ExitCode, UsageError } from './args.ts'
-import { runBridge } from './bridge.ts'
-import { runConnect } from './connect.ts'
 import { describeError, exitCodeOf, warn } from './report.ts'
-import { runServe } from './serve.ts'
 
 /** The help of `wsflow` itself. */
 export const MAIN_HELP = `Usage: wsflow COMMAND [options]
@@ -24,11 +21,22 @@ Commands:
 failure, 2 usage.
 `
 
-const COMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { connect: runConnect, serve: runServe, bridge: runBridge }
+type Command = (argv: readonly string[]) => Promise<number>
+
+// Each command's module is loaded only when it runs (bench/cli-startup.ts: start-up to the first message).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  connect: async () => (await import('./connect.ts')).runConnect,
+  serve: async () => (await import('./serve.ts')).runServe,
+  bridge: async () => (await import('./bridge.ts')).runBridge,
+}
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  return pkg.version
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    return pkg.version
+  } catch {
+    return 'unknown'
+  }
 }
 
 /** Runs the executable with `argv` (without node and the script) and resolves with the exit code. */
@@ -42,13 +50,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${version()}\n`)
     return ExitCode.OK
   }
-  const run = COMMANDS[command]
+  const load = COMMANDS[command]
   try {
-    if (run === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (connect, serve or bridge)`)
-    return await run(rest)
+    if (load === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)} (connect, serve or bridge)`)
+    return await (await load())(rest)
   } catch (error) {
     const code = exitCodeOf(error)
-    warn(`${describeError(error)}${code === ExitCode.USAGE ? ` (see wsflow ${run === undefined ? '' : `${command} `}--help)` : ''}`)
+    warn(`${describeError(error)}${code === ExitCode.USAGE ? ` (see wsflow ${load === undefined ? '' : `${command} `}--help)` : ''}`)
     return code
   }
 }

@@ -4,7 +4,9 @@
  * @module
  */
 import { STATUS_CODES } from 'node:http'
-import { ConnectionClosedError, HandshakeError, InvalidArgumentError, StallError, type CloseInfo } from '../index.ts'
+import type { CloseInfo } from '../index.ts'
+// The error classes from their module, not the package root: the CLI loads only what a command needs (start-up time).
+import { ConnectionClosedError, HandshakeError, InvalidArgumentError, StallError } from '../core/errors.ts'
 import { ExitCode, UsageError } from './args.ts'
 
 /** Close codes that end a connection normally (RFC 6455 §7.4.1), and 1005 (no code given). */
