@@ -55,7 +55,8 @@ export interface Cli {
 /** Spawns `wsflow ...args`; `command` replaces the node + bin prefix (e.g. `script`). */
 export function spawnCli(args: readonly string[], options: { env?: NodeJS.ProcessEnv; command?: readonly string[] } = {}): Cli {
   const [file, ...prefix] = options.command ?? [process.execPath, BIN]
-  const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, stdio: 'pipe' })
+  // WSFLOW_CLI_SOURCE: the sources under test, never a dist/ left by an earlier build.
+  const child = spawn(file!, [...prefix, ...args], { env: { ...process.env, NO_COLOR: '1', WSFLOW_CLI_SOURCE: '1', ...options.env }, stdio: 'pipe' })
   const stdout = new Output()
   const stderr = new Output()
   const bytes: Buffer[] = []
