@@ -223,7 +223,7 @@ export class OnePortServer {
 
 /**
  * Starts a one-port server (raw TCP, HTTP and WebSocket, optionally under TLS) and resolves once
- * it is listening; `handler` handles the WebSocket connections as with {@link serve}.
+ * it is listening; `handler` handles the WebSocket connections as with `serve`.
  *
  * ```ts
  * const server = await serveOnePort({
