@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocket as WsSocket, WebSocketServer } from 'ws'
+import { acceptFor } from '../helpers/raw.ts'
 import { makeCertificate } from '../helpers/tls.ts'
 import { within } from '../helpers/timing.ts'
 import { runCli, spawnCli, spawnListening } from './helpers.ts'
@@ -92,6 +93,30 @@ test('--max-message-size: a larger message fails the connection with 1009 (exit 
   } finally {
     for (const client of server.clients) client.terminate()
     await within(new Promise<void>((resolve) => server.close(() => resolve())), 3000, 'ws server close')
+  }
+})
+
+test('--stall-timeout: a server that completes the handshake and then says nothing (no pong) fails the connection (exit 1)', async () => {
+  const sockets = new Set<Socket>()
+  const silent = createHttpServer()
+  silent.on('upgrade', (request, socket: Socket) => {
+    sockets.add(socket)
+    socket.on('error', () => undefined)
+    const key = String(request.headers['sec-websocket-key'])
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptFor(key)}\r\n\r\n`)
+    socket.resume() // reads the pings, answers none
+  })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  try {
+    const cli = spawnCli(['connect', '--stall-timeout', '400ms', `ws://127.0.0.1:${(silent.address() as { port: number }).port}/`])
+    assert.is(await cli.exit(), 1)
+    cli.child.stdin.destroy()
+    const lines = cli.stderr.text.split('\n').filter((line) => line !== '' && !line.includes('connected to'))
+    assert.is(lines.length, 1, cli.stderr.text)
+    assert.match(lines[0]!, /stalled: no data from the peer for 400 ms/)
+  } finally {
+    for (const socket of sockets) socket.destroy()
+    await within(new Promise<void>((resolve) => silent.close(() => resolve())), 3000, 'silent server close')
   }
 })
 
