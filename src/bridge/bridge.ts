@@ -68,6 +68,9 @@ function whenWritable(stream: Duplex): Promise<void> {
  *   an abnormal WebSocket end (1006, a protocol error, a stall) destroys the stream (a TCP
  *   socket with a reset, RST).
  *
+ * A TCP reset (RST) that arrives in the same poll as the stream's last bytes is reported by
+ * libuv as an end of stream, and so maps to 1000 like a FIN; a reset on its own maps to 1011.
+ *
  * A stream created with `allowHalfOpen: true` keeps receiving the WebSocket's messages after its
  * peer's FIN, until the closing handshake completes.
  *

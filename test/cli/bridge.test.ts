@@ -113,10 +113,14 @@ if (!REDIS) console.log('  (redis test skipped: redis-server / redis-cli are not
 })
 
 test('ws-listen: the target\'s reset closes with 1011 after what it sent; its FIN with 1000; an unreachable target with 1011', async () => {
+  // A reset that arrives in the same poll as the last data is reported by libuv as an end of
+  // stream (its POLLHUP short-cut), so the target sends its data first and resets on a later command.
   const target = createServer({ allowHalfOpen: true }, (socket) => {
-    socket.once('data', (chunk: Buffer) => {
+    socket.on('error', () => undefined)
+    socket.on('data', (chunk: Buffer) => {
       const command = chunk.toString()
-      if (command === 'reset') socket.write('partial', () => socket.resetAndDestroy())
+      if (command === 'hello') socket.write('partial')
+      else if (command === 'reset') socket.resetAndDestroy()
       else socket.end('bye')
     })
   })
@@ -128,8 +132,11 @@ test('ws-listen: the target\'s reset closes with 1011 after what it sent; its FI
   const session = async (url: string, command: string) => {
     const ws = new WsSocket(url)
     const messages: string[] = []
-    ws.on('message', (data) => messages.push(String(data)))
-    ws.once('open', () => ws.send(command))
+    ws.on('message', (data) => {
+      messages.push(String(data))
+      if (command === 'reset') ws.send('reset') // after what the target sent
+    })
+    ws.once('open', () => ws.send(command === 'reset' ? 'hello' : command))
     const close = await within(new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: String(reason) }))), 10_000, 'close')
     return { messages, ...close }
   }
@@ -197,6 +204,35 @@ test('tcp-listen to a WebSocket server that refuses: the TCP client is closed an
     assert.is(await bridge.cli.stop(), 0)
     for (const socket of sockets) socket.destroy()
     await within(new Promise<void>((resolve) => refusing.close(() => resolve())), 5000, 'close the refusing server')
+  }
+})
+
+test('ws-listen --sniff: raw TCP clients on the same port go straight to the target, WebSocket clients through the bridge', async () => {
+  const echo = await tcpEcho()
+  const bridge = await spawnListening(['bridge', '--sniff', 'ws-listen:0', `tcp:127.0.0.1:${echo.port}`])
+  try {
+    const raw = await tcpClient(Number(new URL(bridge.address).port))
+    const rawEcho = within(new Promise<string>((resolve) => {
+      let got = ''
+      raw.on('data', (chunk: Buffer) => {
+        got += chunk.toString()
+        if (got.length >= 14) resolve(got)
+      })
+    }), 5000, 'raw echo')
+    raw.write('raw, not HTTP\n')
+    assert.is(await rawEcho, 'raw, not HTTP\n')
+    raw.destroy()
+    const ws = new WsSocket(bridge.address)
+    const echoed = await within(new Promise<string>((resolve, reject) => {
+      ws.once('open', () => ws.send('through the bridge'))
+      ws.once('message', (data) => resolve(String(data)))
+      ws.once('error', reject)
+    }), 5000, 'ws echo')
+    assert.is(echoed, 'through the bridge')
+    ws.close()
+  } finally {
+    assert.is(await bridge.cli.stop(), 0)
+    await echo.close()
   }
 })
 
