@@ -226,6 +226,25 @@ test('--ping-interval with --print-ping-rtts prints round trips measured against
   }
 })
 
+test('SIGINT while piping: the connection is closed with 1000 and the exit status is 0', async () => {
+  let closed: (info: { code: number }) => void = () => undefined
+  const serverSaw = new Promise<{ code: number }>((resolve) => (closed = resolve))
+  const peer = await wsServer((ws) => {
+    ws.on('close', (code) => closed({ code }))
+    ws.send('ready')
+  })
+  try {
+    const cli = spawnCli(['connect', peer.url])
+    await cli.stdout.waitFor(/ready\n/)
+    process.kill(cli.child.pid!, 'SIGINT')
+    assert.is(await cli.exit(), 0, cli.stderr.text)
+    cli.child.stdin.destroy()
+    assert.equal(await within(serverSaw, 5000, 'the server saw the close'), { code: 1000 })
+  } finally {
+    await peer.close()
+  }
+})
+
 // python `websockets` (Debian's python3-websockets): echo, and a query of the negotiated extensions.
 const PY_SERVER = `
 import asyncio, sys, websockets
