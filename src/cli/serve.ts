@@ -34,7 +34,7 @@ const OPTIONS: OptionsConfig = {
   binary: { type: 'boolean', short: 'b' },
 }
 
-/** Most bytes waiting to be written to one broadcast client before messages to it are dropped, in bytes. */
+/** Most bytes waiting to be written to one broadcast client (WebSocket or raw) before messages to it are dropped, in bytes. */
 const BROADCAST_BUDGET = 4 * 1024 * 1024
 
 /** Runs `wsflow serve`; resolves with the exit code once stopped by a signal. */
@@ -63,7 +63,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       for await (const message of ws) {
         const prepared = prepareMessage(message)
         for (const client of server?.clients ?? []) client.sendPrepared(prepared, BROADCAST_BUDGET)
-        for (const raw of raws) raw.write(message.data)
+        for (const raw of raws) if (raw.writableLength <= BROADCAST_BUDGET) raw.write(message.data)
       }
     } else {
       for await (const message of ws) await ws.send(message)
@@ -85,7 +85,7 @@ export async function runServe(argv: readonly string[]): Promise<number> {
       stream.on('data', (chunk: Uint8Array) => {
         const prepared = prepareMessage(chunk)
         for (const client of server?.clients ?? []) client.sendPrepared(prepared, BROADCAST_BUDGET)
-        for (const raw of raws) raw.write(chunk)
+        for (const raw of raws) if (raw.writableLength <= BROADCAST_BUDGET) raw.write(chunk)
       })
       stream.on('end', () => stream.end())
     } else {
