@@ -63,6 +63,12 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Runs `main` on the process's arguments and exits with its code once stdout is flushed. */
 export function run(): void {
+  // A reader that went away (`wsflow connect … | head -1`) ends the program quietly, as for other tools.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.OK)
+    warn(`stdout: ${describeError(error)}`)
+    process.exit(ExitCode.FAILURE)
+  })
   main(process.argv.slice(2)).then(
     (code) => process.stdout.write('', () => process.exit(code)),
     (error: unknown) => {

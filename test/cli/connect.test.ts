@@ -245,6 +245,23 @@ test('SIGINT while piping: the connection is closed with 1000 and the exit statu
   }
 })
 
+test('a reader of stdout that goes away (EPIPE, as with `| head -1`) ends the program with 0', async () => {
+  const peer = await wsServer((ws) => {
+    const timer = setInterval(() => ws.send('tick '.repeat(100)), 5)
+    ws.on('close', () => clearInterval(timer))
+  })
+  try {
+    const cli = spawnCli(['connect', '-q', peer.url])
+    await cli.stdout.waitFor(/tick/)
+    cli.child.stdout.destroy()
+    assert.is(await cli.exit(), 0, cli.stderr.text)
+    cli.child.stdin.destroy()
+    assert.is(cli.stderr.text, '')
+  } finally {
+    await peer.close()
+  }
+})
+
 // python `websockets` (Debian's python3-websockets): echo, and a query of the negotiated extensions.
 const PY_SERVER = `
 import asyncio, sys, websockets
