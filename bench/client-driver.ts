@@ -7,11 +7,14 @@
  * more message; after the interval the last echoes are awaited and every message must have come
  * back, the right type and size (the first ones compared byte for byte), or the job fails.
  *
- * Usage: node --import tsx bench/client-driver.ts wsflow|ws
+ * wsflow is imported from the module given after its name (bench/baseline.ts passes another
+ * revision's src/index.ts, a copy outside the repository), from ../src/index.ts without one.
+ *
+ * Usage: node --import tsx bench/client-driver.ts wsflow [<index.ts>]|ws
  * @module
  */
+import { pathToFileURL } from 'node:url'
 import { WebSocket as WsWebSocket, type RawData } from 'ws'
-import { connect } from '../src/index.ts'
 import { JOB_SLACK_MS, serveJobs, sleep, type EchoJob, type Interval, type JobResult } from './driver.ts'
 import { payload, withTimeout } from './frames.ts'
 
@@ -72,7 +75,9 @@ async function measure(job: EchoJob, tally: Tally, interval: Interval): Promise<
   return { messages, bytes: messages * job.size, seconds, cpu }
 }
 
-async function wsflow(job: EchoJob, interval: Interval): Promise<JobResult> {
+type Connect = typeof import('../src/index.ts').connect
+
+async function wsflow(connect: Connect, job: EchoJob, interval: Interval): Promise<JobResult> {
   const data = payload(job.size)
   const message = job.opcode === 0x1 ? data.toString('latin1') : data
   const tally = new Tally(data, job.opcode === 0x2)
@@ -118,7 +123,9 @@ async function ws(job: EchoJob, interval: Interval): Promise<JobResult> {
 
 const impl = process.argv[2]
 if (impl !== 'wsflow' && impl !== 'ws') throw new Error(`unknown client ${impl}`)
+const module = process.argv[3]
+const connect = impl === 'wsflow' ? ((await import(module === undefined ? '../src/index.ts' : pathToFileURL(module).href)) as typeof import('../src/index.ts')).connect : undefined
 serveJobs((job, interval) => {
   if (job.kind !== 'echo') throw new Error('bench: the client driver runs echo jobs only')
-  return impl === 'wsflow' ? wsflow(job, interval) : ws(job, interval)
+  return connect !== undefined ? wsflow(connect, job, interval) : ws(job, interval)
 })

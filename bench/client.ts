@@ -5,9 +5,13 @@
  * server, measured in the same rounds. Workloads, on one connection: 64 B binary with 128 in flight
  * (msg/s), 64 KiB (4 in flight), 1 MiB and 16 MiB (2 in flight) binary (MB/s of echoed payload).
  *
- * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>]
+ * With `--baseline=<git rev>`, that revision's wsflow client (bench/baseline.ts) runs as one more
+ * client, `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
+ *
+ * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>]
  * @module
  */
+import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
 import type { EchoJob } from './driver.ts'
 import { isQuick } from './harness.ts'
 import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
@@ -17,7 +21,6 @@ const quick = isQuick()
 const ROUNDS = quick ? 3 : 5
 const MS = quick ? 500 : 2000
 const WARMUP_MS = quick ? 200 : 500
-const CLIENTS = ['wsflow', 'ws', 'lean'] as const
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 
 const KiB = 1024
@@ -29,12 +32,18 @@ const WORKLOADS: readonly { name: string; unit: Unit; size: number; window: numb
 ]
 
 const processes: LineProcess[] = []
+const rev = baselineFlag()
+let baseline: Baseline | undefined
 try {
+  baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  const clients = ['wsflow', ...(baseline === undefined ? [] : [baseline.name]), 'ws', 'lean']
+  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), its src/ in ${baseline.dir}`)
   const server = new LineProcess('raw server', 'echo-server.ts', ['raw'], SERVER_CORE)
   processes.push(server)
   const port = Number(await server.next(20_000, 'its port'))
-  const contenders: Contender[] = CLIENTS.map((name) => {
-    const driver = name === 'lean' ? new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE) : new LineProcess(`${name} client`, 'client-driver.ts', [name], CLIENT_CORE)
+  const contenders: Contender[] = clients.map((name) => {
+    const args = name === baseline?.name ? ['wsflow', baseline.index] : [name]
+    const driver = name === 'lean' ? new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE) : new LineProcess(`${name} client`, 'client-driver.ts', args, CLIENT_CORE)
     processes.push(driver)
     return { name, driver, server, port }
   })
@@ -45,10 +54,11 @@ try {
     const job = (p: number): EchoJob => ({ kind: 'echo', port: p, connections: 1, size: w.size, opcode: 0x2, window: w.window, warmupMs: WARMUP_MS, ms: MS })
     rows.push(summarizeRow('client', w.name, w.unit, await runRow(contenders, ROUNDS, job, w.unit)))
   }
-  console.log(renderRows(rows, CLIENTS, 'wsflow', 'ws', 'lean'))
+  console.log(renderRows(rows, clients, 'wsflow', 'ws', 'lean', baseline?.name))
   console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload')
   console.log(cpuLegend('client', 'raw server'))
-  console.log(limitCheck(rows, CLIENTS, 'S', 'check: the raw server was never the limit (no S): each figure is the client\'s', (cells) => `check: the raw server may be the limit (S) in: ${cells}; those figures are a floor for that client`))
+  console.log(limitCheck(rows, clients, 'S', 'check: the raw server was never the limit (no S): each figure is the client\'s', (cells) => `check: the raw server may be the limit (S) in: ${cells}; those figures are a floor for that client`))
 } finally {
   await stopAll(processes)
+  baseline?.remove()
 }

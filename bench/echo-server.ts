@@ -4,15 +4,18 @@
  * bufferutil and utf-8-validate when installed, as users run it), or `raw`, the minimal framed echo
  * on node:net of bench/raw-echo.ts (the ceiling).
  *
- * Usage: node --import tsx bench/echo-server.ts wsflow|ws|raw. Prints its port on the first line,
+ * wsflow is imported from the module given after its name (bench/baseline.ts passes another
+ * revision's src/index.ts, a copy outside the repository), from ../src/index.ts without one.
+ *
+ * Usage: node --import tsx bench/echo-server.ts wsflow [<index.ts>]|ws|raw. Prints its port on the first line,
  * then answers each `cpu` line on stdin with `{"cpu":µs,"t":ms}` (its own user+system CPU time and
  * its clock), so that a bench can show whether the server is saturated. Closes and exits when
  * stdin ends.
  * @module
  */
 import { createInterface } from 'node:readline'
+import { pathToFileURL } from 'node:url'
 import { WebSocketServer } from 'ws'
-import { serve } from '../src/index.ts'
 import { cpuSample } from './processes.ts'
 import { startRawEcho } from './raw-echo.ts'
 
@@ -21,6 +24,8 @@ const impl = process.argv[2]
 let port = 0
 let stop: () => Promise<unknown>
 if (impl === 'wsflow') {
+  const module = process.argv[3]
+  const { serve } = (await import(module === undefined ? '../src/index.ts' : pathToFileURL(module).href)) as typeof import('../src/index.ts')
   const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {
     for await (const message of ws) await ws.send(message)
   })

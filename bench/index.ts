@@ -11,6 +11,11 @@
  * bench (run them alone: `node --import tsx bench/decoder.ts --quick`). `--ws-direct` is passed on
  * to the decoder bench.
  *
+ * `--baseline=<git rev>` adds that revision's wsflow (bench/baseline.ts) as a contender of the server
+ * and client matrices and of the memory bench, `wsflow@<short sha>`, in the same interleaved rounds
+ * as the others; the revision is resolved to its commit once, here, so that every bench runs the
+ * same one (commits made meanwhile do not move it), and the summary gains its column and wsflow/base.
+ *
  * First, bench/raw-echo-check.ts checks the raw echo that the matrices use as their ceiling.
  * Each bench runs in a process of its own (and starts its servers and load generators in processes
  * of their own), so that one bench's JIT feedback and heap do not shape the next one's numbers.
@@ -22,10 +27,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { baselineFlag, resolveRevision } from './baseline.ts'
 import { renderTable } from './harness.ts'
 import { formatValue, percent, ratio, type Unit } from './matrix.ts'
 
-const flags = process.argv.slice(2)
+const rev = baselineFlag()
+const base = rev === undefined ? undefined : resolveRevision(rev)
+const baseName = base === undefined ? undefined : `wsflow@${base.short}`
+// Passed on to every bench, the baseline as the commit it resolved to.
+const flags = process.argv.slice(2).map((flag) => (flag.startsWith('--baseline=') && base !== undefined ? `--baseline=${base.sha}` : flag))
 const quick = flags.includes('--quick')
 
 // The decoder runs twice: against ws as installed by default (its JavaScript unmask) and against
@@ -51,6 +61,7 @@ const started = performance.now()
 const cpu = cpus()
 const load = (): string => loadavg().map((l) => l.toFixed(2)).join(' ')
 console.log(`node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, load average ${load()} (other work on the machine widens the spread)${flags.length > 0 ? `, ${flags.join(' ')}` : ''}`)
+if (base !== undefined) console.log(`baseline: ${rev} = ${base.sha}, shown as ${baseName}`)
 if (quick) console.log('quick: server and client matrices (3 rounds of 500 ms), memory at 1,000 connections; no decoder or mask bench')
 const dir = mkdtempSync(join(tmpdir(), 'wsflow-bench-'))
 const resultsFile = join(dir, 'results.jsonl')
@@ -83,13 +94,24 @@ try {
     return v.spread === '' ? value : `${value} ${v.spread}`
   }
   const ceiling = (row: Row): string => (row.bench === 'client' ? 'lean' : 'raw')
+  const builds = baseName === undefined ? ['wsflow'] : ['wsflow', baseName]
+  const versusBase = (row: Row): string[] => (baseName === undefined ? [] : [ratio(row.values.wsflow?.median, row.values[baseName]?.median)])
   console.log(
     renderTable([
-      ['workload', 'unit', 'wsflow', 'ws', 'raw', 'wsflow/ws', '% of raw'],
-      ...rows.map((row) => [row.workload, row.unit, cell(row, 'wsflow'), cell(row, 'ws'), cell(row, ceiling(row)), ratio(row.values.wsflow?.median, row.values.ws?.median), percent(row.values.wsflow?.median, row.values[ceiling(row)]?.median)]),
+      ['workload', 'unit', ...builds, 'ws', 'raw', 'wsflow/ws', ...(baseName === undefined ? [] : ['wsflow/base']), '% of raw'],
+      ...rows.map((row) => [
+        row.workload,
+        row.unit,
+        ...builds.map((name) => cell(row, name)),
+        cell(row, 'ws'),
+        cell(row, ceiling(row)),
+        ratio(row.values.wsflow?.median, row.values.ws?.median),
+        ...versusBase(row),
+        percent(row.values.wsflow?.median, row.values[ceiling(row)]?.median),
+      ]),
     ]),
   )
-  console.log('wsflow/ws above 1 means wsflow is faster, except in the memory rows (KiB per connection: lower is better)')
+  console.log(`wsflow/ws${baseName === undefined ? '' : ` and wsflow/base (base = ${baseName})`} above 1 mean the working tree's wsflow is faster, except in the memory rows (KiB per connection: lower is better)`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

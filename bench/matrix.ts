@@ -135,11 +135,12 @@ export function limitCheck(rows: readonly RowSummary[], names: readonly string[]
 }
 
 /**
- * The table of some rows: per contender the median and spread, then `first` against `versus` (ratio)
- * and against `ceiling` (%), then the CPU % (driver/server) of each contender and what limits it.
+ * The table of some rows: per contender the median and spread, then `first` against `versus` (ratio),
+ * against `baseline` when given (ratio, headed `<first>/base`) and against `ceiling` (%), then the
+ * CPU % (driver/server) of each contender and what limits it.
  */
-export function renderRows(rows: readonly RowSummary[], names: readonly string[], first: string, versus: string, ceiling: string): string {
-  const header = ['workload', 'unit', ...names, `${first}/${versus}`, `${first}/${ceiling}`, ...names.map((n) => `cpu% ${n}`)]
+export function renderRows(rows: readonly RowSummary[], names: readonly string[], first: string, versus: string, ceiling: string, baseline?: string): string {
+  const header = ['workload', 'unit', ...names, `${first}/${versus}`, ...(baseline === undefined ? [] : [`${first}/base`]), `${first}/${ceiling}`, ...names.map((n) => `cpu% ${n}`)]
   const lines = rows.map((row) => {
     const v = row.values
     return [
@@ -147,6 +148,7 @@ export function renderRows(rows: readonly RowSummary[], names: readonly string[]
       row.unit,
       ...names.map((n) => (v[n] === undefined ? '-' : `${formatValue(v[n].median, row.unit)} ${v[n].spread}`)),
       ratio(v[first]?.median, v[versus]?.median),
+      ...(baseline === undefined ? [] : [ratio(v[first]?.median, v[baseline]?.median)]),
       percent(v[first]?.median, v[ceiling]?.median),
       ...names.map((n) => (v[n] === undefined ? '-' : `${v[n].driverCpu.toFixed(0)}/${v[n].serverCpu.toFixed(0)} ${limitOf(v[n].driverCpu, v[n].serverCpu)}`)),
     ]

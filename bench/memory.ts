@@ -19,6 +19,10 @@
  * tsx compiles with esbuild's keepNames, which gives every arrow function assigned to a name (most
  * per-connection closures in src/) a `name` property of its own, some 250 B each.
  *
+ * `--baseline=<git rev>`: that revision's src/ (bench/baseline.ts) runs as a third server,
+ * `wsflow@<short sha>`, built the same way (tsc, or tsx with `--source`), next to wsflow and ws in
+ * every setting; a second table compares the two wsflow builds (wsflow/base).
+ *
  * `--quick`: 1,000 connections instead of 5,000. `--snapshot`: also writes V8 heap snapshots of both
  * servers (baseline, no message yet, after one message) to a temporary directory and prints, per
  * connection, what the heap gained by constructor name (`--keep-snapshots` keeps the files).
@@ -33,6 +37,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { baselineFlag, materializeBaseline, writeBaselineTsconfig, type Baseline } from './baseline.ts'
 import { renderTable } from './harness.ts'
 
 const quick = process.argv.includes('--quick')
@@ -45,10 +50,16 @@ const SIZE = 2048
 const STEP_MS = 90_000 // bound on opening all connections, or on exchanging all messages
 const SOCKET_MS = 10_000 // bound on one handshake or one echo
 const hasTaskset = spawnSync('taskset', ['-c', '1', 'true']).status === 0
-const IMPLS = ['wsflow', 'ws'] as const
 // The floor (deflate off only): bench/raw-echo.ts, a minimal echo on node:net that keeps nothing
 // per connection but its socket and a few numbers. What it uses, any Node.js WebSocket server pays.
-type Impl = (typeof IMPLS)[number] | 'raw'
+/** A server of memory-server.ts: `wsflow`, `ws` or `raw`. */
+type Kind = 'wsflow' | 'ws' | 'raw'
+/** A contender: its name in the tables (`wsflow@<sha>` for a baseline), its kind, wsflow's module. */
+interface Impl {
+  readonly name: string
+  readonly kind: Kind
+  readonly module?: string | undefined
+}
 /** off: no extension, no heartbeat; on: permessage-deflate; heartbeat: no extension, a heartbeat. */
 type Setting = 'off' | 'on' | 'heartbeat'
 const SETTINGS: readonly Setting[] = ['off', 'on', 'heartbeat']
@@ -67,17 +78,16 @@ if (Number.isFinite(fdLimit) && fdLimit - FD_RESERVE < N) {
 // ---------------------------------------------------------------------------------------------
 // wsflow as users run it: src/ compiled by tsc (no type check: others may be editing src/)
 
-/** Compiles src/ into a temporary directory; returns its directory and the path of its index.js. */
-function buildWsflow(): { dir: string; index: string } {
+/** Compiles the src/ of a tsconfig (the repository's by default) into a temporary directory; returns its directory and the path of its index.js. */
+function buildWsflow(project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))): { dir: string; index: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wsflow-build-'))
   const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url))
-  const project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))
   const flags = ['--outDir', dir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--noCheck']
   const result = spawnSync(process.execPath, [tsc, '-p', project, ...flags], { encoding: 'utf8', timeout: 120_000 })
   const index = join(dir, 'index.js')
   if (result.status !== 0 || !existsSync(index)) {
     rmSync(dir, { recursive: true, force: true })
-    throw new Error(`bench: tsc could not build src/: ${result.error?.message ?? ''}${result.stdout}${result.stderr}`)
+    throw new Error(`bench: tsc could not build ${project}: ${result.error?.message ?? ''}${result.stdout}${result.stderr}`)
   }
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n') // the build is ESM, as in the package
   return { dir, index }
@@ -131,9 +141,9 @@ class ServerProcess {
   readonly #waiting: ((line: string) => void)[] = []
   readonly #exited: Promise<void>
 
-  constructor(impl: Impl, setting: Setting, wsflowModule: string | undefined) {
+  constructor(impl: Impl, setting: Setting) {
     const file = fileURLToPath(new URL('memory-server.ts', import.meta.url))
-    const args = ['--expose-gc', '--import', 'tsx', file, impl, setting, ...(impl === 'wsflow' && wsflowModule !== undefined ? [wsflowModule] : [])]
+    const args = ['--expose-gc', '--import', 'tsx', file, impl.kind, setting, ...(impl.kind === 'wsflow' && impl.module !== undefined ? [impl.module] : [])]
     const stdio: ['pipe', 'pipe', 'inherit'] = ['pipe', 'pipe', 'inherit']
     this.child = hasTaskset ? spawn('taskset', ['-c', '1', process.execPath, ...args], { stdio }) : spawn(process.execPath, args, { stdio })
     running.add(this.child)
@@ -288,7 +298,7 @@ function closeAll(sockets: Socket[]): void {
 // One configuration
 
 interface Result {
-  impl: Impl
+  impl: string
   setting: Setting
   base: Usage
   open: Usage
@@ -296,9 +306,9 @@ interface Result {
   snapshots: string[]
 }
 
-async function run(impl: Impl, setting: Setting, dir: string | undefined, wsflowModule: string | undefined): Promise<Result> {
+async function run(impl: Impl, setting: Setting, dir: string | undefined): Promise<Result> {
   const deflate = setting === 'on'
-  const server = new ServerProcess(impl, setting, wsflowModule)
+  const server = new ServerProcess(impl, setting)
   const sockets: Socket[] = []
   const warm: Socket[] = []
   try {
@@ -315,7 +325,7 @@ async function run(impl: Impl, setting: Setting, dir: string | undefined, wsflow
     const files: string[] = []
     const snapshot = async (name: string): Promise<void> => {
       if (dir === undefined) return
-      const answer = await server.command(`snapshot ${join(dir, `${impl}-${setting}-${name}.heapsnapshot`)}`)
+      const answer = await server.command(`snapshot ${join(dir, `${impl.name}-${setting}-${name}.heapsnapshot`)}`)
       files.push(answer.file as string)
     }
     await snapshot('0-base')
@@ -330,7 +340,7 @@ async function run(impl: Impl, setting: Setting, dir: string | undefined, wsflow
     await sleep(200)
     const message = await server.measureWhen(N)
     await snapshot('2-message')
-    return { impl, setting, base, open: open_, message, snapshots: files }
+    return { impl: impl.name, setting, base, open: open_, message, snapshots: files }
   } finally {
     closeAll(warm)
     closeAll(sockets)
@@ -400,18 +410,30 @@ const cpu = cpus()
 const wsVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/ws/package.json', import.meta.url)), 'utf8')) as { version: string }).version
 console.log(`memory per idle connection: node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ulimit -n ${fdLimit}, ws ${wsVersion}${hasTaskset ? ', server on core 1' : ''}`)
 
-const build = fromSource ? undefined : buildWsflow()
-console.log(`wsflow: ${build === undefined ? 'src/ through tsx (esbuild keepNames: about 250 B more per named closure)' : 'src/ compiled by tsc, as users run it'}`)
+const rev = baselineFlag()
+let baseline: Baseline | undefined
+let build: { dir: string; index: string } | undefined
+let baseBuild: { dir: string; index: string } | undefined
 const dir = snapshots ? mkdtempSync(join(tmpdir(), 'wsflow-memory-')) : undefined
 const results: Result[] = []
 try {
+  baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  build = fromSource ? undefined : buildWsflow()
+  baseBuild = fromSource || baseline === undefined ? undefined : buildWsflow(writeBaselineTsconfig(baseline))
+  console.log(`wsflow: ${build === undefined ? 'src/ through tsx (esbuild keepNames: about 250 B more per named closure)' : 'src/ compiled by tsc, as users run it'}`)
+  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), the same way, from its src/ in ${baseline.dir}`)
+  const impls: Impl[] = [
+    { name: 'wsflow', kind: 'wsflow', module: build?.index },
+    ...(baseline === undefined ? [] : [{ name: baseline.name, kind: 'wsflow' as const, module: baseBuild?.index ?? baseline.index }]),
+    { name: 'ws', kind: 'ws' },
+  ]
   for (const setting of SETTINGS) {
-    for (const impl of IMPLS) results.push(await run(impl, setting, dir, build?.index))
+    for (const impl of impls) results.push(await run(impl, setting, dir))
   }
-  results.push(await run('raw', 'off', dir, undefined))
+  results.push(await run({ name: 'raw', kind: 'raw' }, 'off', dir))
 
   const perConnection = (result: Result, state: 'open' | 'message', key: 'rss' | 'heapPhysical' | 'heapUsed' | 'external'): number => (result[state][key] - result.base[key]) / N
-  const find = (impl: Impl, setting: Setting): Result => results.find((r) => r.impl === impl && r.setting === setting)!
+  const find = (impl: string, setting: Setting): Result => results.find((r) => r.impl === impl && r.setting === setting)!
   const kib = (bytes: number): string => {
     const k = bytes / 1024
     return Math.abs(k) >= 100 ? k.toFixed(0) : Math.abs(k) >= 10 ? k.toFixed(1) : k.toFixed(2)
@@ -435,13 +457,35 @@ try {
   console.log(`${N} connections per server, one ${SIZE} B text message each way; per connection, above the baseline, after 2 x gc()`)
   console.log('ratio = wsflow/ws ("-" where ws is under 256 B); external includes arrayBuffers')
   console.log(renderTable(rows))
+  if (baseline !== undefined) {
+    // The two builds of wsflow side by side (base = the baseline revision).
+    const name = baseline.name
+    const baseRows: string[][] = [
+      ['', 'rss (KiB)', '', '', 'heapUsed (KiB)', '', '', 'external (KiB)', '', ''],
+      ['state, deflate', 'wsflow', 'base', 'ratio', 'wsflow', 'base', 'ratio', 'wsflow', 'base', 'ratio'],
+    ]
+    for (const setting of SETTINGS) {
+      for (const state of ['open', 'message'] as const) {
+        const row = [`${state === 'open' ? 'idle, no message yet' : 'idle after one message'}, ${setting === 'heartbeat' ? 'off, heartbeat' : setting}`]
+        for (const key of ['rss', 'heapUsed', 'external'] as const) {
+          const w = perConnection(find('wsflow', setting), state, key)
+          const b = perConnection(find(name, setting), state, key)
+          row.push(kib(w), kib(b), ratio(w, b))
+        }
+        baseRows.push(row)
+      }
+    }
+    console.log('')
+    console.log(`wsflow (the working tree) against base = ${name}; ratio = wsflow/base (below 1: the working tree uses less; "-" where base is under 256 B)`)
+    console.log(renderTable(baseRows))
+  }
   const floor = find('raw', 'off')
   const floorCells = (['open', 'message'] as const).map((state) => `${state === 'open' ? 'no message yet' : 'after one message'}: rss ${kib(perConnection(floor, state, 'rss'))}, heapUsed ${kib(perConnection(floor, state, 'heapUsed'))}`)
   console.log(`floor, the raw echo (node:net socket and a few numbers per connection, no WebSocket object), KiB per connection: ${floorCells.join('; ')}`)
   // For bench/index.ts's summary: per idle connection, no message yet, no compression.
   if (process.env.BENCH_RESULTS) {
     for (const key of ['rss', 'heapUsed'] as const) {
-      const values = Object.fromEntries([...IMPLS, 'raw' as const].map((impl) => [impl, { median: perConnection(find(impl, 'off'), 'open', key) / 1024, spread: '' }]))
+      const values = Object.fromEntries([...impls.map((impl) => impl.name), 'raw'].map((impl) => [impl, { median: perConnection(find(impl, 'off'), 'open', key) / 1024, spread: '' }]))
       appendFileSync(process.env.BENCH_RESULTS, `${JSON.stringify({ bench: 'memory', workload: `memory per idle conn (${N} conns), ${key}`, unit: 'KiB/conn', values })}\n`)
     }
   }
@@ -467,4 +511,6 @@ try {
   for (const child of running) child.kill('SIGKILL')
   if (dir !== undefined && !process.argv.includes('--keep-snapshots')) rmSync(dir, { recursive: true, force: true })
   if (build !== undefined) rmSync(build.dir, { recursive: true, force: true })
+  if (baseBuild !== undefined) rmSync(baseBuild.dir, { recursive: true, force: true })
+  baseline?.remove()
 }

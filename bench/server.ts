@@ -11,9 +11,13 @@
  * Rounds interleave the servers; each row gives the median and spread of the rounds, wsflow/ws and
  * wsflow/raw, and the CPU use of load generator and server over the measured interval.
  *
- * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>]
+ * With `--baseline=<git rev>`, that revision's wsflow (bench/baseline.ts) runs as one more server,
+ * `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
+ *
+ * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>]
  * @module
  */
+import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
 import { type EchoJob, type HandshakeJob } from './driver.ts'
 import { isQuick } from './harness.ts'
 import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
@@ -24,7 +28,6 @@ const ROUNDS = quick ? 3 : 5
 const MS = quick ? 500 : 2000
 const WARMUP_MS = quick ? 200 : 500
 const HANDSHAKE_MS = quick ? 500 : 1500 // short: each handshake takes an ephemeral port
-const SERVERS = ['wsflow', 'ws', 'raw'] as const
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length)
 
 interface Workload {
@@ -57,12 +60,18 @@ export const WORKLOADS: readonly Workload[] = [
 ]
 
 const processes: LineProcess[] = []
+const rev = baselineFlag()
+let baseline: Baseline | undefined
 try {
+  baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  const servers = ['wsflow', ...(baseline === undefined ? [] : [baseline.name]), 'ws', 'raw']
+  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), its src/ in ${baseline.dir}`)
   const loadgen = new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE)
   processes.push(loadgen)
   const contenders: Contender[] = []
-  for (const name of SERVERS) {
-    const server = new LineProcess(`${name} server`, 'echo-server.ts', [name], SERVER_CORE)
+  for (const name of servers) {
+    const args = name === baseline?.name ? ['wsflow', baseline.index] : [name]
+    const server = new LineProcess(`${name} server`, 'echo-server.ts', args, SERVER_CORE)
     processes.push(server)
     contenders.push({ name, driver: loadgen, server, port: Number(await server.next(20_000, 'its port')) })
   }
@@ -72,10 +81,11 @@ try {
     if (only !== undefined && !workload.name.includes(only)) continue
     rows.push(summarizeRow('server', workload.name, workload.unit, await runRow(contenders, ROUNDS, workload.job, workload.unit)))
   }
-  console.log(renderRows(rows, SERVERS, 'wsflow', 'ws', 'raw'))
+  console.log(renderRows(rows, servers, 'wsflow', 'ws', 'raw', baseline?.name))
   console.log('medians of the rounds, ± half their range; MB = 10^6 bytes of echoed payload')
   console.log(cpuLegend('load generator', 'server'))
-  console.log(limitCheck(rows, SERVERS, 'D', 'check: the load generator was never the limit (no D)', (cells) => `check: the load generator may be the limit (D) in: ${cells}; those figures are a floor for that server`))
+  console.log(limitCheck(rows, servers, 'D', 'check: the load generator was never the limit (no D)', (cells) => `check: the load generator may be the limit (D) in: ${cells}; those figures are a floor for that server`))
 } finally {
   await stopAll(processes)
+  baseline?.remove()
 }

@@ -1,0 +1,104 @@
+/**
+ * A second build of wsflow for the benches, from a git revision: `--baseline=<rev>` (a sha, a tag,
+ * `HEAD~3`, a branch) makes bench/index.ts, bench/server.ts, bench/client.ts and bench/memory.ts
+ * run that revision's src/ next to the working tree's, as one more contender named
+ * `wsflow@<short sha>`, in the same interleaved rounds as the others.
+ *
+ * The revision's src/ is written by `git archive <sha> src | tar -x` into a temporary directory
+ * under os.tmpdir(); the servers and clients import its `src/index.ts` by file URL through tsx
+ * (src/ has no runtime dependency, so the copy needs no node_modules, only a package.json saying
+ * `"type": "module"`). The directory is removed by
+ * `remove()`, and in any case when the process exits (SIGINT and SIGTERM are turned into an exit).
+ * @module
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+/** The repository this bench belongs to. */
+export const REPO = fileURLToPath(new URL('..', import.meta.url))
+
+/** The working tree's public entry point, as the contender `wsflow` imports it. */
+export const CURRENT_INDEX = fileURLToPath(new URL('../src/index.ts', import.meta.url))
+
+/** The `--baseline=<rev>` flag's revision, or undefined. */
+export function baselineFlag(argv: readonly string[] = process.argv): string | undefined {
+  const flag = argv.find((a) => a.startsWith('--baseline='))
+  if (flag === undefined) return undefined
+  const rev = flag.slice('--baseline='.length)
+  if (rev === '') throw new Error('bench: --baseline= needs a git revision')
+  return rev
+}
+
+function git(args: readonly string[]): string {
+  return execFileSync('git', args, { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim()
+}
+
+/** The commit a revision names (full sha) and its short form; throws on a revision git does not know. */
+export function resolveRevision(rev: string): { sha: string; short: string } {
+  let sha: string
+  try {
+    sha = git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])
+  } catch {
+    throw new Error(`bench: --baseline=${rev}: not a commit in ${REPO}`)
+  }
+  return { sha, short: git(['rev-parse', '--short', sha]) }
+}
+
+/** A revision's src/ written out in a temporary directory. */
+export interface Baseline {
+  /** The contender's name: `wsflow@<short sha>`. */
+  readonly name: string
+  readonly sha: string
+  /** The temporary directory; the revision's src/ is in `<dir>/src`. */
+  readonly dir: string
+  /** Its `src/index.ts`, an absolute path. */
+  readonly index: string
+  /** Removes the directory (also done when the process exits). */
+  remove(): void
+}
+
+const made = new Set<string>()
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1)) // so that 'exit' runs
+
+/** Writes the src/ of `rev` into a new directory under os.tmpdir(), as `git archive` has it. */
+export function materializeBaseline(rev: string): Baseline {
+  const { sha, short } = resolveRevision(rev)
+  const dir = mkdtempSync(join(tmpdir(), `wsflow-baseline-${short}-`))
+  made.add(dir)
+  const remove = (): void => {
+    rmSync(dir, { recursive: true, force: true })
+    made.delete(dir)
+  }
+  try {
+    const archive = spawnSync('git', ['archive', '--format=tar', sha, 'src'], { cwd: REPO, maxBuffer: 256 * 2 ** 20 })
+    if (archive.status !== 0) throw new Error(`bench: git archive ${short} src: ${archive.stderr.toString().trim()}`)
+    const tar = spawnSync('tar', ['-x', '-C', dir], { input: archive.stdout })
+    if (tar.status !== 0) throw new Error(`bench: tar -x of ${short}'s src: ${tar.stderr.toString().trim()}`)
+    const index = join(dir, 'src', 'index.ts')
+    if (!existsSync(index)) throw new Error(`bench: ${short} has no src/index.ts`)
+    // ESM, as in the repository: tsc (module NodeNext) and Node decide a file's format by it.
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n')
+    return { name: `wsflow@${short}`, sha, dir, index, remove }
+  } catch (error) {
+    remove()
+    throw error
+  }
+}
+
+/**
+ * Writes a tsconfig next to a baseline's src/ for the tsc build of bench/memory.ts: the repository's
+ * tsconfig.build.json, rooted at the copy, without the `node` types (emitting without type checks
+ * needs none, and the copy has no node_modules). Returns its path.
+ */
+export function writeBaselineTsconfig(baseline: Baseline): string {
+  const file = join(baseline.dir, 'tsconfig.build.json')
+  const config = { extends: join(REPO, 'tsconfig.build.json'), compilerOptions: { rootDir: 'src', types: [] }, include: ['src'] }
+  writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`)
+  return file
+}
