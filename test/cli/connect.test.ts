@@ -212,6 +212,26 @@ test('--reconnect: a connection closed by the server is made again (with backoff
   }
 })
 
+test('--reconnect: a server not up yet is retried with backoff until it is', async () => {
+  const first = await wsServer()
+  const url = first.url
+  await first.close() // its port is free now, and nothing listens there
+  const cli = spawnCli(['connect', '--reconnect', url])
+  let peer: Awaited<ReturnType<typeof wsServer>> | undefined
+  try {
+    await cli.stderr.waitFor(/ECONNREFUSED[\s\S]*reconnecting in \d+ ms/)
+    peer = await wsServer(undefined, { port: Number(new URL(url).port) })
+    await cli.stderr.waitFor(/connected to /, 15_000)
+    cli.child.stdin.write('at last\n')
+    await cli.stdout.waitFor(/at last\n/)
+    cli.child.stdin.end()
+    assert.is(await cli.exit(), 0, cli.stderr.text)
+  } finally {
+    if (cli.child.exitCode === null) await cli.stop()
+    await peer?.close()
+  }
+})
+
 test('--ping-interval with --print-ping-rtts prints round trips measured against the server', async () => {
   let pings = 0
   const peer = await wsServer((ws) => ws.on('ping', () => pings++))
