@@ -5,7 +5,8 @@
 //   cat examples/capture.bin | node --import tsx examples/decode-capture.ts
 import { createReadStream } from 'node:fs'
 import { pipe } from 'it-pipe'
-import { assembleMessages, decodeFrames, parseClosePayload, type Frame } from '../src/index.ts'
+import { parseClosePayload, type Frame } from '../src/core/index.ts'
+import { assembleMessages, decodeFrames } from '../src/transforms/index.ts'
 
 const file = process.argv[2]
 const input = file ? createReadStream(file) : process.stdin

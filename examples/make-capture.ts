@@ -3,7 +3,7 @@
 //
 //   node --import tsx examples/make-capture.ts examples/capture.bin
 import { writeFileSync } from 'node:fs'
-import { buildClosePayload, encodeFrame, fragmentMessage, Message, Opcode, createFrame, type Frame } from '../src/index.ts'
+import { buildClosePayload, encodeFrame, fragmentMessage, Message, Opcode, createFrame, type Frame } from '../src/core/index.ts'
 
 const frames: Frame[] = []
 frames.push(...fragmentMessage(Message.text('Hello, wsflow!'), Infinity))

@@ -1,13 +1,34 @@
 /**
  * wsflow: WebSocket (RFC 6455) for Node.js, where a connection is an async iterable of messages
- * and an async sink for outgoing data, built on a sans-I/O core and public it-pipe transforms.
+ * and an async sink for outgoing data. This is what applications need; the sans-I/O protocol
+ * core is under `wsflow/core` and the it-pipe stages under `wsflow/transforms`.
+ *
+ * ```ts
+ * import { connect, serve } from 'wsflow'
+ *
+ * const server = await serve({ port: 8080 }, async (ws) => {
+ *   for await (const message of ws) await ws.send(message)
+ * })
+ * const ws = await connect('ws://127.0.0.1:8080')
+ * await ws.send('hello')
+ * for await (const message of ws) console.log(message.text())
+ * ```
  * @module wsflow
  */
-export * from './core/index.ts'
-export * from './transforms/index.ts'
-export { WebSocket, type MessageCodec, type CloseInfo, type ConnectionInit, type ConnectionOptions, type ReadyState, type RequestInfo, type Transport, type TransportHandlers } from './connection.ts'
-export { MessageStream, type MessageStreamController, type MessageStreamPair } from './message-stream.ts'
-export { SocketTransport } from './node/transport.ts'
-export { PerMessageDeflate, getZlibActivity, setZlibConcurrency, type PerMessageDeflateCodecOptions, type PerMessageDeflateConfig, type ZlibActivity } from './node/deflate.ts'
 export { connect, type ConnectOptions } from './client/connect.ts'
 export { Server, serve, type ConnectionHandler, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
+export { WebSocket, type ConnectionInit, type ConnectionObserver } from './connection/websocket.ts'
+export type { ConnectionOptions, KeepAliveTarget } from './connection/options.ts'
+export type { RecvOptions } from './connection/inbox.ts'
+export { MessageStream, type MessageStreamController, type MessageStreamPair } from './connection/message-stream.ts'
+export type { CloseInfo, MessageCodec, RequestInfo, Transport, TransportHandlers } from './core/transport.ts'
+export type { ReadyState } from './core/protocol.ts'
+export { Message, toMessage, type MessageType, type Outgoing } from './core/message.ts'
+export { PreparedMessage, prepareMessage } from './core/prepared.ts'
+export {
+  AbortError, CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, InvalidDataError, MessageTooBigError, ProtocolError, StallError,
+  TimeoutError, WebSocketError, isWebSocketError, type ErrorCode,
+} from './core/errors.ts'
+export type { ExtensionOffer } from './core/handshake/extensions.ts'
+export { SocketTransport } from './node/transport.ts'
+export { getZlibActivity, setZlibConcurrency, type PerMessageDeflateConfig, type ZlibActivity } from './node/deflate.ts'

@@ -5,13 +5,15 @@
  */
 import { connect as netConnect, isIP, type Socket } from 'node:net'
 import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
-import { WebSocket, type ConnectionOptions } from '../connection.ts'
+import { WebSocket } from '../connection/websocket.ts'
+import type { ConnectionOptions } from '../connection/options.ts'
 import { HandshakeError, InvalidArgumentError } from '../core/errors.ts'
 import { generateKey } from '../core/handshake/accept.ts'
 import { buildRequest, validateResponse } from '../core/handshake/client.ts'
 import { HttpHeadParser, type HttpResponseHead } from '../core/handshake/http-head.ts'
 import { nodeSha1 } from '../node/crypto.ts'
 import { SocketTransport } from '../node/transport.ts'
+import { allocateUninitialized } from '../node/allocate.ts'
 import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
 import { acceptResponse, buildOffers, PERMESSAGE_DEFLATE } from '../core/deflate/params.ts'
 import { formatExtensions } from '../core/handshake/extensions.ts'
@@ -202,7 +204,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
               refusal = error
             }
           }
-          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest, codec }, options)
+          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest, codec }, options, allocateUninitialized)
           connected.resume()
           if (refusal !== undefined) {
             // RFC 6455 §7.4.1 / RFC 7692 §5: a response the client cannot accept fails the connection with 1010.

@@ -3,7 +3,7 @@
  * platform's CSPRNG when the sender is a client. Caller data is never modified.
  * @module
  */
-import { MAX_CONTROL_PAYLOAD } from './constants.ts'
+import { isControlOpcode, MAX_CONTROL_PAYLOAD } from './constants.ts'
 import { InvalidArgumentError } from './errors.ts'
 import type { Frame } from './frame.ts'
 import { mask, maskInto } from './mask.ts'
@@ -26,17 +26,27 @@ let keyPool = new Uint8Array(0)
 let keyPoolOffset = 0
 
 /**
- * Returns a fresh 4-byte masking key from the platform's CSPRNG (RFC 6455 §5.3: the masking key
- * MUST be derived from a strong source of entropy). Keys are cut from a pooled random buffer, which
- * is replaced, not refilled, when used up, so a key once returned never changes.
+ * Writes a fresh 4-byte masking key from the platform's CSPRNG into `target` at `offset` (RFC 6455
+ * §5.3: the masking key MUST be derived from a strong source of entropy). Keys are cut from a
+ * pooled random buffer, replaced (not refilled) when used up. The one key source of wsflow: the
+ * protocol, the transforms and {@link generateMaskingKey} all draw from it.
  */
-export function generateMaskingKey(): Uint8Array {
+export function writeMaskingKey(target: Uint8Array, offset: number): void {
   if (keyPoolOffset + 4 > keyPool.length) {
     keyPool = globalThis.crypto.getRandomValues(new Uint8Array(KEY_POOL_SIZE))
     keyPoolOffset = 0
   }
-  const key = keyPool.subarray(keyPoolOffset, keyPoolOffset + 4)
+  target[offset] = keyPool[keyPoolOffset]!
+  target[offset + 1] = keyPool[keyPoolOffset + 1]!
+  target[offset + 2] = keyPool[keyPoolOffset + 2]!
+  target[offset + 3] = keyPool[keyPoolOffset + 3]!
   keyPoolOffset += 4
+}
+
+/** Returns a fresh 4-byte masking key (see {@link writeMaskingKey}); a new array each call. */
+export function generateMaskingKey(): Uint8Array {
+  const key = new Uint8Array(4)
+  writeMaskingKey(key, 0)
   return key
 }
 
@@ -94,24 +104,43 @@ export function writeFrame(frame: Frame, target: Uint8Array, offset: number, opt
     target.set(payload, position)
     return position + payload.length
   }
-  if (options.generateMaskingKey !== undefined) {
-    keyScratch.set(options.generateMaskingKey().subarray(0, 4))
-  } else {
-    if (keyPoolOffset + 4 > keyPool.length) {
-      keyPool = globalThis.crypto.getRandomValues(new Uint8Array(KEY_POOL_SIZE))
-      keyPoolOffset = 0
-    }
-    keyScratch[0] = keyPool[keyPoolOffset]!
-    keyScratch[1] = keyPool[keyPoolOffset + 1]!
-    keyScratch[2] = keyPool[keyPoolOffset + 2]!
-    keyScratch[3] = keyPool[keyPoolOffset + 3]!
-    keyPoolOffset += 4
-  }
+  if (options.generateMaskingKey !== undefined) keyScratch.set(options.generateMaskingKey().subarray(0, 4))
+  else writeMaskingKey(keyScratch, 0)
   target.set(keyScratch, position)
   position += 4
   maskInto(payload, keyScratch, target, position)
   return position + payload.length
 }
+
+/** Where {@link writeFrameTo} writes: a buffer to reserve bytes in, and a queue for large payloads. */
+export interface FrameOutput {
+  /** Reserves `length` bytes in {@link FrameOutput.buffer}, to fill at once; returns their offset. */
+  reserve(length: number): number
+  /** The buffer that `reserve` offsets point into (valid until the next `reserve`). */
+  readonly buffer: Uint8Array
+  /** Queues chunks after what was reserved so far, uncopied. */
+  write(chunks: readonly Uint8Array[]): unknown
+}
+
+/**
+ * Writes `frame` to `output`: header and payload together in reserved bytes when the payload is
+ * small or masked (one chunk per tick for a socket), or the header reserved and a large unmasked
+ * payload queued as it is (no copy). `generateMaskingKey` overrides the CSPRNG (for tests).
+ */
+export function writeFrameTo(output: FrameOutput, frame: Frame, masked: boolean, generateMaskingKey?: (() => Uint8Array) | undefined): void {
+  const length = frame.payload.length
+  if (masked || length <= MERGE_THRESHOLD) {
+    const offset = output.reserve(frameHeaderLength(length, masked) + length)
+    writeFrame(frame, output.buffer, offset, masked ? (generateMaskingKey === undefined ? MASKED : { mask: true, generateMaskingKey }) : UNMASKED)
+  } else {
+    const offset = output.reserve(frameHeaderLength(length, false))
+    writeFrameHeader(frame, false, output.buffer, offset)
+    output.write([frame.payload])
+  }
+}
+
+const MASKED: EncodeOptions = { mask: true }
+const UNMASKED: EncodeOptions = { mask: false }
 
 /**
  * Encodes `frame` and appends its bytes to `chunks` (returned): one chunk holding header and
@@ -122,7 +151,7 @@ export function writeFrame(frame: Frame, target: Uint8Array, offset: number, opt
 export function encodeFrame(frame: Frame, options: EncodeOptions = {}, chunks: Uint8Array[] = []): Uint8Array[] {
   const payload = frame.payload
   const length = payload.length
-  if (frame.opcode >= 0x8 && (length > MAX_CONTROL_PAYLOAD || !frame.fin)) {
+  if (isControlOpcode(frame.opcode) && (length > MAX_CONTROL_PAYLOAD || !frame.fin)) {
     // RFC 6455 §5.5: control frames MUST have a payload of 125 bytes or less and MUST NOT be fragmented.
     throw new InvalidArgumentError(`a control frame must be final and carry at most 125 bytes (got ${length})`)
   }

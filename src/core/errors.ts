@@ -29,6 +29,8 @@
  * | WS_ERR_STALL                     | StallError              | 1006 (no close frame)    |
  * | WS_ERR_CONNECTION_CLOSED         | ConnectionClosedError   | the close code seen      |
  * | WS_ERR_INVALID_ARGUMENT          | InvalidArgumentError    | none (API misuse)        |
+ * | WS_ERR_ABORTED                   | AbortError              | none (the caller's abort)|
+ * | WS_ERR_TIMEOUT                   | TimeoutError            | none (the caller's limit)|
  * @module
  */
 
@@ -69,6 +71,8 @@ export const CloseCode = {
 /** A stable error code string, such as `WS_ERR_PROTOCOL`. */
 export type ErrorCode =
   | 'WS_ERR_PROTOCOL'
+  | 'WS_ERR_ABORTED'
+  | 'WS_ERR_TIMEOUT'
   | 'WS_ERR_UNEXPECTED_RSV'
   | 'WS_ERR_INVALID_OPCODE'
   | 'WS_ERR_EXPECTED_MASK'
@@ -178,14 +182,17 @@ export class StallError extends WebSocketError {
 export class ConnectionClosedError extends WebSocketError {
   /** The close code (1006 when no close frame was received). */
   readonly closeCode: number
-  /** The close reason received, or a description of what happened. */
+  /** The peer's close reason ('' when it gave none or no close frame arrived). */
   readonly reason: string
   /** Whether the closing handshake completed. */
   readonly wasClean: boolean
 
-  /** Creates a connection-closed error. */
-  constructor(closeCode: number, reason: string, wasClean: boolean, options?: ErrorOptions) {
-    super('WS_ERR_CONNECTION_CLOSED', `connection closed: ${closeCode}${reason ? ` ${reason}` : ''}`, options)
+  /**
+   * Creates a connection-closed error. `reason` is the peer's close reason only; what happened
+   * on this side goes in `message` (by default one made from the code and reason).
+   */
+  constructor(closeCode: number, reason: string, wasClean: boolean, options?: ErrorOptions, message?: string) {
+    super('WS_ERR_CONNECTION_CLOSED', message ?? `connection closed: ${closeCode}${reason ? ` ${reason}` : ''}`, options)
     this.closeCode = closeCode
     this.reason = reason
     this.wasClean = wasClean
@@ -197,6 +204,28 @@ export class InvalidArgumentError extends WebSocketError {
   /** Creates an invalid-argument error. */
   constructor(message: string, options?: ErrorOptions) {
     super('WS_ERR_INVALID_ARGUMENT', message, options)
+  }
+}
+
+/** A wait was aborted through an `AbortSignal` (named `AbortError`, as Node's own APIs name theirs). */
+export class AbortError extends WebSocketError {
+  /** Creates an abort error; the signal's reason becomes its `cause`. */
+  constructor(reason?: unknown) {
+    super('WS_ERR_ABORTED', 'the operation was aborted', reason === undefined ? undefined : { cause: reason })
+    this.name = 'AbortError'
+  }
+}
+
+/** A wait took longer than the caller allowed. */
+export class TimeoutError extends WebSocketError {
+  /** The limit that passed, in milliseconds. */
+  readonly timeout: number
+
+  /** Creates a timeout error for a limit of `timeout` milliseconds. */
+  constructor(message: string, timeout: number, options?: ErrorOptions) {
+    super('WS_ERR_TIMEOUT', message, options)
+    this.name = 'TimeoutError'
+    this.timeout = timeout
   }
 }
 

@@ -25,7 +25,7 @@ import { concatBytes } from '../core/bytes.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
 import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
 import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
-import { sharedWheel, WheelTimer } from '../timer-wheel.ts'
+import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
 
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed by the sender. */
 const TRAILER = Uint8Array.of(0x00, 0x00, 0xff, 0xff)

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { RequestInfo } from '../connection.ts'
+import type { RequestInfo } from '../core/transport.ts'
 import { HttpHeaders, type HeaderField } from '../core/handshake/headers.ts'
 import type { RequestHead } from '../core/handshake/server.ts'
 

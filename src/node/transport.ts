@@ -4,7 +4,7 @@
  * @module
  */
 import type { Socket } from 'node:net'
-import type { Transport, TransportHandlers } from '../connection.ts'
+import type { Transport, TransportHandlers } from '../core/transport.ts'
 
 const EMPTY: Uint8Array[] = []
 const TRANSPORT = Symbol('wsflow.transport')

@@ -9,14 +9,17 @@ import { createServer as createHttpsServer, type Server as HttpsServer } from 'n
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { SecureContextOptions, TlsOptions } from 'node:tls'
-import { WebSocket, type ConnectionOptions, type RequestInfo } from '../connection.ts'
+import { WebSocket, type ConnectionObserver } from '../connection/websocket.ts'
+import type { ConnectionOptions } from '../connection/options.ts'
+import type { CloseInfo, RequestInfo } from '../connection/types.ts'
 import { CloseCode, ConnectionClosedError, HandshakeError, StallError, isWebSocketError } from '../core/errors.ts'
 import { computeAccept } from '../core/handshake/accept.ts'
 import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, type HandshakeRequest } from '../core/handshake/server.ts'
 import { nodeSha1 } from '../node/crypto.ts'
 import { toRequestHead, toRequestInfo } from '../node/request.ts'
 import { SocketTransport } from '../node/transport.ts'
-import { sharedWheel, WheelTimer } from '../timer-wheel.ts'
+import { allocateUninitialized } from '../node/allocate.ts'
+import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
 import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
 import { negotiate } from '../core/deflate/params.ts'
 import { formatExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
@@ -127,9 +130,8 @@ export class Server implements AsyncIterable<WebSocket> {
   readonly #onError: (error: unknown, ws: WebSocket | undefined) => void
   readonly #paths: readonly string[] | undefined
   #handshakes = 0
-  readonly #forget = (ws: WebSocket): void => {
-    this.#clients.delete(ws)
-  }
+  // The server's registry watches its connections close; pub/sub adds its own observer here.
+  readonly #observers: ConnectionObserver[] = [{ closed: (ws: WebSocket, _info: CloseInfo): void => void this.#clients.delete(ws) }]
   #closing = false
   #closed: Promise<void> | undefined = undefined
   #accepted: WebSocket[] = []
@@ -371,7 +373,7 @@ export class Server implements AsyncIterable<WebSocket> {
     const tcp = socket as Socket
     if (tcp.timeout !== undefined && tcp.timeout > 0) tcp.setTimeout(0) // an http server's timeout must not end the WebSocket
     tcp.off('error', ignore) // the transport listens from here on
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, onClosed: this.#forget }, options)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, observers: this.#observers }, options, allocateUninitialized)
   }
 
   #matchesPath(request: IncomingMessage): boolean {

@@ -9,7 +9,7 @@ import { StallError, connect, serve, type WebSocket } from '../../src/index.ts'
 import { openWsClient, withPair, PAIRS, wsflowPeer, wsPeer } from '../helpers/peers.ts'
 import { rawConnect, rawServe, socketClosed } from '../helpers/raw.ts'
 import { rejection, sleep, within } from '../helpers/timing.ts'
-import { sharedWheel } from '../../src/timer-wheel.ts'
+import { sharedWheel } from '../../src/internal/timer-wheel.ts'
 
 test('stallTimeout: a raw client that goes silent fails with StallError; other clients keep working', async () => {
   const outcomes = new Map<string, { error: unknown; at: number }>()

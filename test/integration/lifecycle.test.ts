@@ -9,7 +9,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectionClosedError, connect, serve, type WebSocket } from '../../src/index.ts'
 import { rejection, waitFor, within } from '../helpers/timing.ts'
-import { sharedWheel } from '../../src/timer-wheel.ts'
+import { sharedWheel } from '../../src/internal/timer-wheel.ts'
 
 test('the server forgets connections whose closed promise nobody read', async () => {
   const server = await serve({ port: 0, host: '127.0.0.1' }, async (ws) => {

@@ -48,7 +48,8 @@ tlsTest('wss: a wsflow client with `ca` connects, and messages (1 MiB too) round
   assert.is(new TextDecoder().decode((await peer.receive()).data), 'secure ✓')
   const echoed = await peer.receive(5000)
   assert.ok(Buffer.compare(echoed.data, big) === 0)
-  assert.equal(await within(ws.close(1000, 'done'), 2000, 'close'), { code: 1000, reason: '', wasClean: true })
+  // RFC 6455 §5.5.1: the server's echo carries the code and the reason back.
+  assert.equal(await within(ws.close(1000, 'done'), 2000, 'close'), { code: 1000, reason: 'done', wasClean: true })
 })
 
 tlsTest('wss: the certificate is checked against `servername` (DNS:localhost) when given', async () => {

@@ -5,7 +5,7 @@
  * timestamp.
  * @module
  */
-import { sharedWheel, WheelTimer, type TimerWheel } from './timer-wheel.ts'
+import { sharedWheel, WheelTimer, type TimerWheel } from '../internal/timer-wheel.ts'
 
 /** What the heartbeat asks of its connection (one object whose methods are shared, not closures). */
 export interface HeartbeatHooks {

@@ -3,9 +3,9 @@
  * message never has to fit in memory.
  * @module
  */
-import { concatBytes } from './core/bytes.ts'
-import { MessageTooBigError } from './core/errors.ts'
-import { Message, type MessageType } from './core/message.ts'
+import { concatBytes } from '../core/bytes.ts'
+import { MessageTooBigError } from '../core/errors.ts'
+import { Message, type MessageType } from '../core/message.ts'
 
 /** The connection's side of a {@link MessageStream}: it pushes chunks and ends or fails the stream. */
 export interface MessageStreamController {

@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { sharedWheel, TimerWheel, type WheelEntry } from '../../src/timer-wheel.ts'
+import { sharedWheel, TimerWheel, type WheelEntry } from '../../../src/internal/timer-wheel.ts'
 
 /** An entry that records when it was called back. */
 class Probe implements WheelEntry {

@@ -1,0 +1,82 @@
+/**
+ * A connection's options, their defaults (`core/defaults.ts`) and the settings that connections
+ * made with the same options share.
+ * @module
+ */
+import { DEFAULTS } from '../core/defaults.ts'
+import type { Outgoing } from '../core/message.ts'
+
+/** What a `keepAlive` hook gets: the connection, to send a ping or an application message. */
+export interface KeepAliveTarget {
+  /** Sends a message (see `WebSocket.send`). */
+  send(data: Outgoing): Promise<void>
+  /** Sends a ping and resolves with the round trip in milliseconds (see `WebSocket.ping`). */
+  ping(payload?: string | Uint8Array): Promise<number>
+}
+
+/** Options of a connection, shared by `connect` and `serve`. Sizes in bytes, durations in milliseconds. */
+export interface ConnectionOptions {
+  /** Largest message accepted, summed over its fragments (default 64 MiB); more fails the connection with 1009. */
+  maxMessageSize?: number | undefined
+  /** Largest frame payload accepted (default: `maxMessageSize`); more fails with 1009. */
+  maxFrameSize?: number | undefined
+  /** Most fragments in one message (default 2^20); more fails with 1009. */
+  maxFragments?: number | undefined
+  /** Outgoing messages larger than this are sent as several frames of this size (default: one frame). */
+  fragmentSize?: number | undefined
+  /** How long to wait for the peer's close frame and for TCP to close after ours (default 5000 ms). */
+  closeTimeout?: number | undefined
+  /**
+   * Heartbeat: after `stallTimeout / 2` ms without any byte from the peer, `keepAlive` runs (a
+   * ping by default); after `stallTimeout` ms of silence the connection fails with a
+   * `StallError`. 0 (the default) turns it off.
+   */
+  stallTimeout?: number | undefined
+  /**
+   * Closes the connection (1001, "idle timeout") after this many milliseconds without a data
+   * message either way; 0 (the default) turns it off. Pings do not count as activity.
+   */
+  idleTimeout?: number | undefined
+  /** Replaces the keep-alive ping, e.g. with an application message for peers that ignore pings. */
+  keepAlive?: ((ws: KeepAliveTarget) => unknown) | undefined
+  /**
+   * Streaming mode: messages arrive as streams of chunks (`WebSocket.streams()`), so that a
+   * message never has to fit in memory; `maxMessageSize` then defaults to no limit. Plain
+   * iteration still works and collects each message.
+   */
+  streaming?: boolean | undefined
+  /** Messages buffered for a consumer that is not reading before the socket stops being read (default 16). */
+  highWaterMark?: number | undefined
+  /** Bytes of buffered messages before the socket stops being read (default 1 MiB). */
+  highWaterMarkBytes?: number | undefined
+}
+
+/** What the connections made with equal options share: one object, where each had a field per option. */
+export interface Settings {
+  readonly closeTimeout: number
+  readonly highWaterMark: number
+  readonly highWaterMarkBytes: number
+  readonly streaming: boolean
+  readonly maxMessageSize: number
+}
+
+const SETTINGS = new WeakMap<ConnectionOptions, Settings>()
+
+/** The settings of a connection: those made last from `options` if they still say the same. */
+export function settingsFor(options: ConnectionOptions): Settings {
+  const streaming = options.streaming === true
+  const maxMessageSize = options.maxMessageSize ?? (streaming ? Infinity : DEFAULTS.maxMessageSize)
+  const closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout
+  const highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark
+  const highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULTS.highWaterMarkBytes
+  const last = SETTINGS.get(options)
+  if (
+    last !== undefined && last.streaming === streaming && last.maxMessageSize === maxMessageSize && last.closeTimeout === closeTimeout &&
+    last.highWaterMark === highWaterMark && last.highWaterMarkBytes === highWaterMarkBytes
+  ) {
+    return last
+  }
+  const settings: Settings = { closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize }
+  SETTINGS.set(options, settings)
+  return settings
+}

@@ -1,0 +1,625 @@
+/**
+ * The WebSocket protocol of one connection (RFC 6455 §5-§7) as a synchronous state machine, with
+ * no I/O, no timers and no `node:*`: bytes in ({@link Protocol.receiveData}) become events
+ * (messages, pings, pongs, the close frame); calls ({@link Protocol.send}, {@link Protocol.ping},
+ * {@link Protocol.close}) become bytes to write. Every rule of the running connection is decided
+ * here: the close handshake and its echo, which side closes TCP first, failing the connection with
+ * the right code, control frames between fragments, and who owns RSV1.
+ *
+ * Events go to a {@link ProtocolHandler} and bytes to a {@link ProtocolOutput}, both called
+ * synchronously. Left out, they default to recorders, so that a test reads what happened the way
+ * python `websockets`' `Protocol` is read:
+ *
+ * ```ts
+ * const protocol = new Protocol({ role: 'client' })
+ * protocol.receiveData(new Uint8Array([0x88, 0x02, 0x03, 0xe8]))   // the server's close, 1000
+ * protocol.eventsReceived()   // [{ type: 'close', code: 1000, reason: '' }]
+ * protocol.dataToSend()       // [the masked close echo]
+ * ```
+ *
+ * Compressed messages (RSV1 under permessage-deflate) are handed up as
+ * {@link ProtocolHandler.onCompressed} fragments: inflating is asynchronous and lives above,
+ * which hands the result back through {@link Protocol.receiveInflated} for the same checks as
+ * any message.
+ * @module
+ */
+import { MessageAssembler } from './assembler.ts'
+import { EMPTY } from './byte-queue.ts'
+import { buildClosePayload, parseClosePayload } from './close-payload.ts'
+import { DEFAULT_MAX_MESSAGE_SIZE, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.ts'
+import { FrameDecoder, Rsv } from './decoder.ts'
+import { writeFrameTo, type FrameOutput } from './encoder.ts'
+import { CloseCode, ConnectionClosedError, InvalidArgumentError, InvalidDataError, ProtocolError } from './errors.ts'
+import type { Frame } from './frame.ts'
+import { Message, type MessageType } from './message.ts'
+import { isValidUtf8 } from './utf8.ts'
+
+/** Where a {@link Protocol} writes the bytes it sends: a socket's write buffer, or a recorder. */
+export interface ProtocolOutput extends FrameOutput {
+  /** Sends what was written, then half-closes (TCP FIN): nothing more is written after it. */
+  end(): void
+}
+
+/** What a {@link Protocol} tells the layer above, synchronously, as it reads. */
+export interface ProtocolHandler {
+  /** A complete data message (not compressed; in streaming mode, see `onFragment`). */
+  onMessage(message: Message): void
+  /** Streaming mode: one data frame's payload; `first` begins a message of `type`, `fin` ends it. */
+  onFragment(type: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void
+  /** A frame of a compressed message (RSV1 under permessage-deflate): inflate, then {@link Protocol.receiveInflated}. */
+  onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void
+  /** A ping arrived; its pong is already written. */
+  onPing(payload: Uint8Array): void
+  /** A pong arrived. */
+  onPong(payload: Uint8Array): void
+  /** The peer's close frame arrived (1005 when it had no code); no more frames are read. */
+  onCloseFrame(code: number, reason: string): void
+  /** The connection failed (RFC 6455 §7.1.7) with `error` (its `closeCode` is the code sent). */
+  onFail(error: ProtocolError): void
+}
+
+/** Options of a {@link Protocol}. Sizes in bytes. */
+export interface ProtocolOptions {
+  /** The side this endpoint plays: a client masks what it sends and expects unmasked frames. */
+  role: 'client' | 'server'
+  /** Largest message accepted, summed over its fragments (default 64 MiB; streaming: none): 1009. */
+  maxMessageSize?: number | undefined
+  /** Largest frame payload accepted (default `maxMessageSize`): 1009, decided from the header. */
+  maxFrameSize?: number | undefined
+  /** Most fragments in one message (default 2^20): 1009. */
+  maxFragments?: number | undefined
+  /** Outgoing messages larger than this are sent as frames of this size (default: one frame). */
+  fragmentSize?: number | undefined
+  /** Data frames go to {@link ProtocolHandler.onFragment} as they arrive, not assembled. */
+  streaming?: boolean | undefined
+  /** permessage-deflate was agreed: RSV1 marks a compressed message (RFC 7692 §6). */
+  compression?: boolean | undefined
+  /**
+   * The close frame that answers the peer's close, or that fails the connection, waits for
+   * {@link Protocol.flushClose} (the layer above first delivers what arrived before it, and
+   * writes the answers its application sent). Off by default: it is written at once.
+   */
+  deferClose?: boolean | undefined
+  /** Memory for payloads that straddle chunks (see `DecodeOptions.allocate`). */
+  allocate?: ((length: number) => Uint8Array) | undefined
+  /** Where masking keys come from (default: the platform's CSPRNG); for tests. */
+  generateMaskingKey?: (() => Uint8Array) | undefined
+}
+
+/** A close frame as sent or received. */
+export interface CloseFrame {
+  /** The close code (1005 for a close frame without one). */
+  readonly code: number
+  /** The close reason. */
+  readonly reason: string
+}
+
+/** How a connection ended, as its protocol saw it. */
+export interface CloseOutcome {
+  /** The peer's close code (1005 when its frame had none), or 1006 without a closing handshake. */
+  code: number
+  /** The peer's close reason ('' without one). */
+  reason: string
+  /** Whether both close frames were exchanged and nothing failed. */
+  wasClean: boolean
+  /**
+   * The error iteration ends with, or `undefined` for a clean end: a closing handshake with 1000,
+   * 1001 or no code, or any code when this side started the close.
+   */
+  error: ConnectionClosedError | undefined
+}
+
+/** An event as the default handler records it (see {@link Protocol.eventsReceived}). */
+export type ProtocolEvent =
+  | { readonly type: 'message'; readonly message: Message }
+  | { readonly type: 'fragment'; readonly messageType: MessageType; readonly payload: Uint8Array; readonly first: boolean; readonly fin: boolean }
+  | { readonly type: 'compressed'; readonly messageType: MessageType; readonly payload: Uint8Array; readonly fin: boolean }
+  | { readonly type: 'ping'; readonly payload: Uint8Array }
+  | { readonly type: 'pong'; readonly payload: Uint8Array }
+  | { readonly type: 'close'; readonly code: number; readonly reason: string }
+  | { readonly type: 'fail'; readonly error: ProtocolError }
+
+/** The state of a connection (the WebSocket API's readyState, by name). */
+export type ReadyState = 'open' | 'closing' | 'closed'
+
+/** Stands for a half-close (EOF) in {@link Protocol.dataToSend}, as python `websockets`' `b""`. */
+export const SEND_EOF: Uint8Array = new Uint8Array(0)
+
+// RFC 6455 §7.4: close codes whose end is clean without this side asking for it.
+const CLEAN_CODES: ReadonlySet<number> = new Set<number>([CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RECEIVED])
+
+// The reason sent with a failure's close code: short, fixed, never internal details.
+const FAILURE_REASONS: Readonly<Record<number, string>> = {
+  [CloseCode.PROTOCOL_ERROR]: 'protocol error',
+  [CloseCode.INVALID_DATA]: 'invalid data',
+  [CloseCode.MESSAGE_TOO_BIG]: 'message too big',
+  [CloseCode.MANDATORY_EXTENSION]: 'extension required',
+  [CloseCode.INTERNAL_ERROR]: 'internal error',
+}
+
+/** Records bytes to send, for {@link Protocol.dataToSend}. */
+class RecordingOutput implements ProtocolOutput {
+  buffer: Uint8Array = EMPTY
+  readonly chunks: Uint8Array[] = []
+
+  reserve(length: number): number {
+    this.buffer = new Uint8Array(length)
+    this.chunks.push(this.buffer)
+    return 0
+  }
+
+  write(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) this.chunks.push(chunk.slice())
+  }
+
+  end(): void {
+    this.chunks.push(SEND_EOF)
+  }
+}
+
+/** Records events, for {@link Protocol.eventsReceived}. */
+class RecordingHandler implements ProtocolHandler {
+  readonly events: ProtocolEvent[] = []
+
+  onMessage(message: Message): void {
+    this.events.push({ type: 'message', message })
+  }
+
+  onFragment(messageType: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void {
+    this.events.push({ type: 'fragment', messageType, payload: payload.slice(), first, fin })
+  }
+
+  onCompressed(messageType: MessageType, payload: Uint8Array, fin: boolean): void {
+    this.events.push({ type: 'compressed', messageType, payload: payload.slice(), fin })
+  }
+
+  onPing(payload: Uint8Array): void {
+    this.events.push({ type: 'ping', payload: payload.slice() })
+  }
+
+  onPong(payload: Uint8Array): void {
+    this.events.push({ type: 'pong', payload: payload.slice() })
+  }
+
+  onCloseFrame(code: number, reason: string): void {
+    this.events.push({ type: 'close', code, reason })
+  }
+
+  onFail(error: ProtocolError): void {
+    this.events.push({ type: 'fail', error })
+  }
+}
+
+/** What the protocols made with equal options share (a server passes one options object to all). */
+interface Settings {
+  readonly role: 'client' | 'server'
+  readonly mask: boolean
+  readonly streaming: boolean
+  readonly compression: boolean
+  readonly deferClose: boolean
+  readonly fragmentSize: number
+  readonly generateMaskingKey: (() => Uint8Array) | undefined
+}
+
+const SETTINGS = new WeakMap<ProtocolOptions, Settings>()
+
+function settingsFor(options: ProtocolOptions): Settings {
+  const last = SETTINGS.get(options)
+  const fragmentSize = options.fragmentSize ?? Infinity
+  // Reused only while the options object still says the same (it may have been changed since).
+  if (
+    last !== undefined && last.role === options.role && last.streaming === (options.streaming === true) && last.compression === (options.compression === true) &&
+    last.deferClose === (options.deferClose === true) && last.fragmentSize === fragmentSize && last.generateMaskingKey === options.generateMaskingKey
+  ) {
+    return last
+  }
+  const settings: Settings = {
+    role: options.role,
+    mask: options.role === 'client',
+    streaming: options.streaming === true,
+    compression: options.compression === true,
+    deferClose: options.deferClose === true,
+    fragmentSize,
+    generateMaskingKey: options.generateMaskingKey,
+  }
+  SETTINGS.set(options, settings)
+  return settings
+}
+
+// The frame object every send writes through (the writer is done with it when it returns).
+const OUTGOING: Frame = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.BINARY, payload: EMPTY }
+
+/**
+ * One connection's protocol, from the end of the opening handshake to the close. See the module
+ * doc for the shape; the methods say which RFC rule each applies.
+ */
+export class Protocol {
+  readonly #settings: Settings
+  readonly #decoder: FrameDecoder
+  readonly #assembler: MessageAssembler
+  readonly #handler: ProtocolHandler
+  readonly #output: ProtocolOutput
+  #state: ReadyState = 'open'
+  // RSV1 of the message being received (permessage-deflate marks its first frame only).
+  #compressed = false
+  // Whether an outgoing fragmented message is under way (sendFragment).
+  #sending = false
+  #closeSent: CloseFrame | undefined = undefined
+  #closeReceived: CloseFrame | undefined = undefined
+  // The close frame waiting for flushClose (deferClose), with its payload.
+  #pendingClose: { frame: CloseFrame; payload: Uint8Array } | undefined = undefined
+  #failure: ProtocolError | undefined = undefined
+  // Whether this side's close came from close() (then any code received ends cleanly).
+  #closedByApplication = false
+  #eofSent = false
+  #eofReceived = false
+  #discarded = 0
+
+  /** Creates the protocol of an open connection; `handler` and `output` default to recorders. */
+  constructor(options: ProtocolOptions, handler?: ProtocolHandler, output?: ProtocolOutput) {
+    const settings = (this.#settings = settingsFor(options))
+    const maxMessageSize = options.maxMessageSize ?? (settings.streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
+    this.#decoder = new FrameDecoder({
+      role: options.role,
+      maxFrameSize: options.maxFrameSize ?? maxMessageSize,
+      // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
+      allowedRsv: settings.compression ? Rsv.RSV1 : 0,
+      allocate: options.allocate,
+    })
+    this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
+    this.#handler = handler ?? new RecordingHandler()
+    this.#output = output ?? new RecordingOutput()
+  }
+
+  /** 'open'; 'closing' once a close frame was sent or received; 'closed' after {@link connectionClosed}. */
+  get readyState(): ReadyState {
+    return this.#state
+  }
+
+  /** The close frame this side sent, once sent. */
+  get closeSent(): CloseFrame | undefined {
+    return this.#closeSent
+  }
+
+  /** The peer's close frame, once received. */
+  get closeReceived(): CloseFrame | undefined {
+    return this.#closeReceived
+  }
+
+  /** The error that failed the connection, if one did. */
+  get failure(): ProtocolError | undefined {
+    return this.#failure
+  }
+
+  /** Whether a close frame waits for {@link flushClose} (with `deferClose`). */
+  get closePending(): boolean {
+    return this.#pendingClose !== undefined
+  }
+
+  /**
+   * Whether data may still be sent: until this side's close frame is written (RFC 6455 §5.5.1:
+   * no data frames after it). A close that waits for {@link flushClose} lets the answers to what
+   * arrived before it go out first.
+   */
+  get canSend(): boolean {
+    return this.#closeSent === undefined && this.#state !== 'closed'
+  }
+
+  /** Bytes received after the close frame or a failure and discarded, in bytes. */
+  get discarded(): number {
+    return this.#discarded
+  }
+
+  /** Bytes received and not yet decoded into frames (a frame in progress), in bytes. */
+  get buffered(): number {
+    return this.#decoder.buffered
+  }
+
+  // ---- receiving -------------------------------------------------------------------------
+
+  /**
+   * Feeds bytes from the peer: every frame they complete is handled at once (events to the
+   * handler, pongs and close echoes to the output). A frame that breaks the RFC or a limit fails
+   * the connection ({@link fail}). After the peer's close frame or a failure, bytes are discarded
+   * (RFC 6455 §5.5.1, §7.1.7) and counted in {@link discarded}.
+   */
+  receiveData(chunk: Uint8Array): void {
+    if (this.#closeReceived !== undefined || this.#failure !== undefined || this.#state === 'closed') {
+      this.#discarded += chunk.length
+      return
+    }
+    const decoder = this.#decoder
+    decoder.push(chunk)
+    try {
+      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) {
+        if (isControlOpcode(frame.opcode)) {
+          this.#receiveControl(frame)
+          // RFC 6455 §5.5.1: no more data after a close frame.
+          if (this.#closeReceived !== undefined) {
+            this.#discarded += decoder.buffered
+            return
+          }
+        } else if (this.#settings.compression) {
+          this.#receiveMaybeCompressed(frame)
+        } else if (this.#settings.streaming) {
+          const first = frame.opcode !== Opcode.CONTINUATION
+          this.#handler.onFragment(this.#assembler.check(frame), frame.payload, first, frame.fin)
+        } else {
+          const message = this.#assembler.push(frame)
+          if (message !== undefined) this.#handler.onMessage(message)
+        }
+      }
+    } catch (error) {
+      this.fail(error)
+    }
+  }
+
+  /** A data frame where permessage-deflate was agreed. */
+  #receiveMaybeCompressed(frame: Frame): void {
+    if (frame.opcode !== Opcode.CONTINUATION) {
+      this.#compressed = frame.rsv1
+    } else if (frame.rsv1) {
+      // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
+      throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a continuation frame')
+    }
+    if (!this.#compressed) {
+      const message = this.#assembler.push(frame)
+      if (message !== undefined) this.#handler.onMessage(message)
+      return
+    }
+    // Continuation rules and the compressed size here; UTF-8 is checked on the inflated text.
+    this.#handler.onCompressed(this.#assembler.check(frame, false), frame.payload, frame.fin)
+  }
+
+  /**
+   * Hands back a compressed message once inflated: text is checked as strict UTF-8 (RFC 6455
+   * §8.1) and the message goes to {@link ProtocolHandler.onMessage}; invalid text fails the
+   * connection with 1007. Ignored once the connection failed or closed.
+   */
+  receiveInflated(type: MessageType, data: Uint8Array): void {
+    if (this.#failure !== undefined || this.#state === 'closed') return
+    // RFC 6455 §8.1: text MUST be valid UTF-8, checked once inflated.
+    if (type === 'text' && !isValidUtf8(data)) {
+      this.fail(new InvalidDataError('WS_ERR_INVALID_UTF8', 'a compressed text message is not valid UTF-8'))
+      return
+    }
+    this.#handler.onMessage(new Message(type, data))
+  }
+
+  #receiveControl(frame: Frame): void {
+    // RFC 7692 §6.1: an endpoint MUST NOT set RSV1 on control frames.
+    if (frame.rsv1) throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a control frame')
+    switch (frame.opcode) {
+      case Opcode.PING:
+        // RFC 6455 §5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
+        // response, with identical application data (no close frame was received, or we would
+        // not be reading).
+        this.#writeControl(Opcode.PONG, frame.payload)
+        this.#handler.onPing(frame.payload)
+        return
+      case Opcode.PONG:
+        // RFC 6455 §5.5.3: a pong may be unsolicited; the layer above matches it to its pings.
+        this.#handler.onPong(frame.payload)
+        return
+      default: {
+        const { code, reason } = parseClosePayload(frame.payload) // throws for an invalid payload
+        this.#closeReceived = { code, reason }
+        if (this.#state === 'open') this.#state = 'closing'
+        if (this.#closeSent === undefined && this.#pendingClose === undefined) {
+          // RFC 6455 §5.5.1: if an endpoint receives a Close frame and did not previously send a
+          // Close frame, the endpoint MUST send a Close frame in response, typically echoing the
+          // status code it received. The reason is echoed too (as ws and python websockets do),
+          // so that the peer can tell it arrived; it was checked as UTF-8 on the way in.
+          const payload = code === CloseCode.NO_STATUS_RECEIVED ? EMPTY : frame.payload.slice()
+          this.#queueClose({ code, reason }, payload)
+        } else {
+          this.#afterCloseHandshake()
+        }
+        this.#handler.onCloseFrame(code, reason)
+      }
+    }
+  }
+
+  /**
+   * The peer half-closed (TCP FIN). Returns true when that was expected (the closing handshake
+   * was done or the connection had failed: this side's EOF is then sent too), false when the
+   * peer went away in the middle (the layer above should drop the connection).
+   */
+  receiveEof(): boolean {
+    if (this.#closeReceived === undefined && this.#failure === undefined) return false
+    this.#eofReceived = true
+    // A close frame that waits goes out first (TCP is only half-closed): then this side's EOF.
+    if (this.#pendingClose === undefined) this.#sendEof()
+    return true
+  }
+
+  /**
+   * The transport closed: the connection is over. Returns how it ended; `cause` is what broke the
+   * transport, if anything, kept as the error's cause.
+   */
+  connectionClosed(cause?: unknown): CloseOutcome {
+    this.#state = 'closed'
+    this.#pendingClose = undefined
+    const received = this.#closeReceived
+    const sent = this.#closeSent
+    const failure = this.#failure
+    const handshakeDone = received !== undefined && sent !== undefined
+    const wasClean = handshakeDone && failure === undefined
+    const code = handshakeDone ? received.code : CloseCode.ABNORMAL_CLOSURE
+    const reason = handshakeDone ? received.reason : ''
+    let error: ConnectionClosedError | undefined
+    if (failure !== undefined) {
+      error = new ConnectionClosedError(sent?.code ?? CloseCode.ABNORMAL_CLOSURE, reason, false, { cause: failure })
+    } else if (!handshakeDone) {
+      error = new ConnectionClosedError(code, reason, false, cause === undefined ? undefined : { cause })
+    } else if (!CLEAN_CODES.has(code) && !this.#closedByApplication) {
+      // The peer closed with a code that is not a normal end, and this side did not ask to close.
+      error = new ConnectionClosedError(code, reason, true)
+    }
+    return { code, reason, wasClean, error }
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /**
+   * Sends a data message (fragmented past `fragmentSize`; RSV1 on its first frame when
+   * `compressed`). Returns false, sending nothing, once a close frame was sent (RFC 6455 §5.5.1:
+   * no data frames after it) or the connection closed.
+   */
+  send(type: MessageType, payload: Uint8Array, compressed = false): boolean {
+    if (!this.canSend) return false
+    if (this.#sending) throw new InvalidArgumentError('a fragmented message is being sent: end it first (RFC 6455 §5.4)')
+    const fragmentSize = this.#settings.fragmentSize
+    if (payload.length <= fragmentSize) {
+      this.#writeData(type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload, true, compressed)
+      return true
+    }
+    // RFC 6455 §5.4: the first fragment carries the opcode (and RSV1), the rest are continuations.
+    for (let offset = 0; offset < payload.length; offset += fragmentSize) {
+      const end = Math.min(offset + fragmentSize, payload.length)
+      this.#writeData(offset === 0 ? (type === 'text' ? Opcode.TEXT : Opcode.BINARY) : Opcode.CONTINUATION, payload.subarray(offset, end), end === payload.length, offset === 0 && compressed)
+    }
+    return true
+  }
+
+  /**
+   * Sends one fragment of a message sent piece by piece: the first call carries `type` (and RSV1
+   * when `compressed`), later ones are continuations, and `fin` ends the message. No other message
+   * may be sent until it ends (RFC 6455 §5.4). Returns false when data can no longer be sent.
+   */
+  sendFragment(type: MessageType, payload: Uint8Array, fin: boolean, compressed = false): boolean {
+    if (!this.canSend) return false
+    const opcode = this.#sending ? Opcode.CONTINUATION : type === 'text' ? Opcode.TEXT : Opcode.BINARY
+    this.#writeData(opcode, payload, fin, !this.#sending && compressed)
+    this.#sending = !fin
+    return true
+  }
+
+  /** Writes bytes framed elsewhere (a prepared message): as-is, server side only. */
+  sendPrepared(frame: Uint8Array): boolean {
+    if (!this.canSend || this.#sending) return false
+    this.#output.write([frame])
+    return true
+  }
+
+  /** Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of payload; false once closing. */
+  ping(payload: Uint8Array): boolean {
+    if (payload.length > MAX_CONTROL_PAYLOAD) throw new InvalidArgumentError(`a ping payload is at most ${MAX_CONTROL_PAYLOAD} bytes (got ${payload.length})`)
+    if (this.#closeSent !== undefined || this.#state === 'closed') return false
+    this.#writeControl(Opcode.PING, payload)
+    return true
+  }
+
+  /** Sends an unsolicited pong (RFC 6455 §5.5.3: a one-way heartbeat); false once closing. */
+  pong(payload: Uint8Array): boolean {
+    if (payload.length > MAX_CONTROL_PAYLOAD) throw new InvalidArgumentError(`a pong payload is at most ${MAX_CONTROL_PAYLOAD} bytes (got ${payload.length})`)
+    if (this.#closeSent !== undefined || this.#state === 'closed') return false
+    this.#writeControl(Opcode.PONG, payload)
+    return true
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with `code` and `reason`, or answers the
+   * peer's close with them when its close is still unanswered. Throws
+   * {@link InvalidArgumentError} for a code that may not be sent or a reason over 123 bytes,
+   * before anything is written. Returns false when a close frame was sent already.
+   */
+  close(code: number = CloseCode.NORMAL, reason = ''): boolean {
+    const payload = buildClosePayload(code, reason)
+    if (this.#closeSent !== undefined || this.#state === 'closed') return false
+    if (this.#pendingClose !== undefined && this.#failure !== undefined) return false
+    this.#closedByApplication = true
+    this.#pendingClose = undefined
+    this.#writeClose({ code, reason }, payload)
+    return true
+  }
+
+  /**
+   * Fails the connection (RFC 6455 §7.1.7): sends a close frame with the error's close code (1011
+   * for anything that is not a {@link ProtocolError}) unless one was sent, stops reading, and
+   * closes TCP from this side. With `deferClose`, the close frame and the end wait for
+   * {@link flushClose}. Returns the error recorded (the first one, if it failed before).
+   */
+  fail(error: unknown): ProtocolError {
+    if (this.#failure !== undefined) return this.#failure
+    const failure = error instanceof ProtocolError ? error : new ProtocolError('WS_ERR_PROTOCOL', 'internal error', CloseCode.INTERNAL_ERROR, { cause: error })
+    this.#failure = failure
+    if (this.#state !== 'closed') {
+      if (this.#closeSent === undefined) {
+        const code = failure.closeCode
+        const reason = FAILURE_REASONS[code] ?? ''
+        // A pending answer to the peer's close gives way to the failure's code.
+        this.#pendingClose = undefined
+        this.#queueClose({ code, reason }, buildClosePayload(code, reason))
+      } else {
+        this.#sendEof()
+      }
+    }
+    this.#handler.onFail(failure)
+    return failure
+  }
+
+  /** Writes the close frame that waits (with `deferClose`), and closes TCP where the RFC says. */
+  flushClose(): void {
+    const pending = this.#pendingClose
+    if (pending === undefined) return
+    this.#pendingClose = undefined
+    this.#writeClose(pending.frame, pending.payload)
+  }
+
+  /** Bytes to send written since the last call, with {@link SEND_EOF} for a half-close (default output only). */
+  dataToSend(): Uint8Array[] {
+    const output = this.#output
+    if (!(output instanceof RecordingOutput)) throw new InvalidArgumentError('dataToSend() reads the default output only')
+    return output.chunks.splice(0)
+  }
+
+  /** Events since the last call (default handler only). */
+  eventsReceived(): ProtocolEvent[] {
+    const handler = this.#handler
+    if (!(handler instanceof RecordingHandler)) throw new InvalidArgumentError('eventsReceived() reads the default handler only')
+    return handler.events.splice(0)
+  }
+
+  #queueClose(frame: CloseFrame, payload: Uint8Array): void {
+    if (this.#settings.deferClose) {
+      this.#pendingClose = { frame, payload }
+      if (this.#state === 'open') this.#state = 'closing'
+      return
+    }
+    this.#writeClose(frame, payload)
+  }
+
+  #writeClose(frame: CloseFrame, payload: Uint8Array): void {
+    this.#closeSent = frame
+    if (this.#state === 'open') this.#state = 'closing'
+    this.#writeControl(Opcode.CLOSE, payload)
+    if (this.#failure !== undefined || this.#eofReceived) this.#sendEof()
+    else this.#afterCloseHandshake()
+  }
+
+  /** Both close frames exchanged: RFC 6455 §7.1.1, the server SHOULD close the TCP connection first. */
+  #afterCloseHandshake(): void {
+    if (this.#closeSent !== undefined && this.#closeReceived !== undefined && this.#settings.role === 'server') this.#sendEof()
+  }
+
+  #sendEof(): void {
+    if (this.#eofSent) return
+    this.#eofSent = true
+    this.#output.end()
+  }
+
+  #writeControl(opcode: Opcode, payload: Uint8Array): void {
+    this.#writeData(opcode, payload, true, false)
+  }
+
+  #writeData(opcode: Opcode, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
+    const frame = OUTGOING
+    frame.fin = fin
+    frame.rsv1 = rsv1
+    frame.opcode = opcode
+    frame.payload = payload
+    writeFrameTo(this.#output, frame, this.#settings.mask, this.#settings.generateMaskingKey)
+    frame.payload = EMPTY // not kept alive by the shared object
+  }
+}
