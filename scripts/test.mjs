@@ -37,6 +37,9 @@ if (!pattern) {
   gate('coverage of src/core ≥ 95% lines, branches and functions', bin('c8'), [
     'check-coverage', '--include', 'src/core/**', '--lines', '95', '--branches', '95', '--functions', '95',
   ])
+  gate('coverage of src/core/protocol.ts = 100% lines, branches and functions', bin('c8'), [
+    'check-coverage', '--include', 'src/core/protocol.ts', '--lines', '100', '--branches', '100', '--functions', '100',
+  ])
   run('coverage of src/core per file', bin('c8'), ['report', '--reporter', 'text', '--include', 'src/core/**'])
 }
 const gatesFailed = results.filter((r) => !r.ok)
