@@ -9,15 +9,21 @@
 const RESOLVED = Promise.resolve()
 const noop = (): void => undefined
 
+/** Who hears of a step that failed (the connection, which then fails): a method, not a closure. */
+export interface SendChainOwner {
+  /** A write of the chain threw. */
+  sendFailed(error: unknown): void
+}
+
 /** Steps run one after the other, each after the previous one's write. */
 export class SendChain {
   #tail: Promise<void> = RESOLVED
   #length = 0
-  readonly #onError: (error: unknown) => void
+  readonly #owner: SendChainOwner
 
-  /** A chain whose failing steps are reported to `onError` (the connection then fails). */
-  constructor(onError: (error: unknown) => void) {
-    this.#onError = onError
+  /** A chain whose failing steps are reported to `owner`. */
+  constructor(owner: SendChainOwner) {
+    this.#owner = owner
   }
 
   /** Whether no step waits: a write may go out at once and still keep the order. */
@@ -39,7 +45,7 @@ export class SendChain {
       },
       (error: unknown) => {
         this.#length--
-        this.#onError(error)
+        this.#owner.sendFailed(error)
       },
     )
     const result = written.then(

@@ -98,6 +98,7 @@ class ColdState {
   sendChain: SendChain | undefined = undefined
   receiveChain: Promise<void> | undefined = undefined
   inflating = false
+  dropped = 0
   flushScheduled = false
   closing: { code: number; reason: string } | undefined = undefined
   end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
@@ -165,8 +166,6 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly extensions: readonly ExtensionOffer[]
   /** The opening request (server side only). */
   readonly request: RequestInfo | undefined
-  /** Prepared messages not sent because the connection's send budget was exceeded (see {@link WebSocket.sendPrepared}). */
-  droppedMessages = 0
 
   readonly #transport: Transport
   readonly #protocol: Protocol
@@ -200,6 +199,11 @@ export class WebSocket implements AsyncIterable<Message> {
 
   #own(): ColdState {
     return this.#cold === NO_COLD ? (this.#cold = new ColdState()) : this.#cold
+  }
+
+  /** Prepared messages not sent because the connection's send budget was exceeded (see {@link WebSocket.sendPrepared}). */
+  get droppedMessages(): number {
+    return this.#cold.dropped
   }
 
   /** A promise of how the connection ended; it never rejects. */
@@ -295,7 +299,7 @@ export class WebSocket implements AsyncIterable<Message> {
   sendPrepared(message: PreparedMessage, maxBufferedAmount = Infinity): boolean {
     if (!this.#canSend()) return false
     if (this.#transport.bufferedAmount + message.data.length > maxBufferedAmount) {
-      this.droppedMessages++
+      this.#own().dropped++
       return false
     }
     this.#heartbeat?.message()
@@ -305,11 +309,7 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   #chain(): SendChain {
-    return (this.#own().sendChain ??= new SendChain(this.#sendFailed))
-  }
-
-  readonly #sendFailed = (error: unknown): void => {
-    this.#fail(error)
+    return (this.#own().sendChain ??= new SendChain({ sendFailed: (error) => this.#fail(error) }))
   }
 
   #whenWritable(): Promise<void> {

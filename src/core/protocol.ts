@@ -226,6 +226,28 @@ function settingsFor(options: ProtocolOptions): Settings {
   return settings
 }
 
+// RSV1 of the message being received (permessage-deflate marks its first frame only).
+const FLAG_COMPRESSED = 1
+// An outgoing fragmented message is under way (sendFragment).
+const FLAG_SENDING = 2
+// This side's close came from close(): any code received then ends cleanly.
+const FLAG_CLOSED_BY_APPLICATION = 4
+const FLAG_EOF_SENT = 8
+const FLAG_EOF_RECEIVED = 16
+
+/** The close handshake of one connection, once it began. */
+class Closing {
+  sent: CloseFrame | undefined = undefined
+  received: CloseFrame | undefined = undefined
+  // The close frame waiting for flushClose (deferClose), with its payload.
+  pending: { frame: CloseFrame; payload: Uint8Array } | undefined = undefined
+  failure: ProtocolError | undefined = undefined
+  discarded = 0
+}
+
+// Read by connections whose close has not begun (frozen: writing to it is a bug).
+const NOT_CLOSING: Closing = Object.freeze(new Closing())
+
 // The frame object every send writes through (the writer is done with it when it returns).
 const OUTGOING: Frame = { fin: true, rsv1: false, rsv2: false, rsv3: false, opcode: Opcode.BINARY, payload: EMPTY }
 
@@ -240,20 +262,11 @@ export class Protocol {
   readonly #handler: ProtocolHandler
   readonly #output: ProtocolOutput
   #state: ReadyState = 'open'
-  // RSV1 of the message being received (permessage-deflate marks its first frame only).
-  #compressed = false
-  // Whether an outgoing fragmented message is under way (sendFragment).
-  #sending = false
-  #closeSent: CloseFrame | undefined = undefined
-  #closeReceived: CloseFrame | undefined = undefined
-  // The close frame waiting for flushClose (deferClose), with its payload.
-  #pendingClose: { frame: CloseFrame; payload: Uint8Array } | undefined = undefined
-  #failure: ProtocolError | undefined = undefined
-  // Whether this side's close came from close() (then any code received ends cleanly).
-  #closedByApplication = false
-  #eofSent = false
-  #eofReceived = false
-  #discarded = 0
+  // Booleans as bits of one field (see the FLAG_* constants): an idle connection holds one number.
+  #flags = 0
+  // The close handshake's state, made at the first close frame or failure (bench/memory.ts: an
+  // open connection holds one field for it).
+  #closing: Closing | undefined = undefined
 
   /** Creates the protocol of an open connection; `handler` and `output` default to recorders. */
   constructor(options: ProtocolOptions, handler?: ProtocolHandler, output?: ProtocolOutput) {
@@ -271,6 +284,15 @@ export class Protocol {
     this.#output = output ?? new RecordingOutput()
   }
 
+  /** The close state, read-only until {@link #own} makes it. */
+  get #c(): Closing {
+    return this.#closing ?? NOT_CLOSING
+  }
+
+  #own(): Closing {
+    return (this.#closing ??= new Closing())
+  }
+
   /** 'open'; 'closing' once a close frame was sent or received; 'closed' after {@link connectionClosed}. */
   get readyState(): ReadyState {
     return this.#state
@@ -278,22 +300,22 @@ export class Protocol {
 
   /** The close frame this side sent, once sent. */
   get closeSent(): CloseFrame | undefined {
-    return this.#closeSent
+    return this.#c.sent
   }
 
   /** The peer's close frame, once received. */
   get closeReceived(): CloseFrame | undefined {
-    return this.#closeReceived
+    return this.#c.received
   }
 
   /** The error that failed the connection, if one did. */
   get failure(): ProtocolError | undefined {
-    return this.#failure
+    return this.#c.failure
   }
 
   /** Whether a close frame waits for {@link flushClose} (with `deferClose`). */
   get closePending(): boolean {
-    return this.#pendingClose !== undefined
+    return this.#c.pending !== undefined
   }
 
   /**
@@ -302,12 +324,12 @@ export class Protocol {
    * arrived before it go out first.
    */
   get canSend(): boolean {
-    return this.#closeSent === undefined && this.#state !== 'closed'
+    return (this.#closing === undefined || this.#closing.sent === undefined) && this.#state !== 'closed'
   }
 
   /** Bytes received after the close frame or a failure and discarded, in bytes. */
   get discarded(): number {
-    return this.#discarded
+    return this.#c.discarded
   }
 
   /** Bytes received and not yet decoded into frames (a frame in progress), in bytes. */
@@ -324,8 +346,9 @@ export class Protocol {
    * (RFC 6455 §5.5.1, §7.1.7) and counted in {@link discarded}.
    */
   receiveData(chunk: Uint8Array): void {
-    if (this.#closeReceived !== undefined || this.#failure !== undefined || this.#state === 'closed') {
-      this.#discarded += chunk.length
+    const closing = this.#closing
+    if ((closing !== undefined && (closing.received !== undefined || closing.failure !== undefined)) || this.#state === 'closed') {
+      this.#own().discarded += chunk.length
       return
     }
     const decoder = this.#decoder
@@ -335,8 +358,8 @@ export class Protocol {
         if (isControlOpcode(frame.opcode)) {
           this.#receiveControl(frame)
           // RFC 6455 §5.5.1: no more data after a close frame.
-          if (this.#closeReceived !== undefined) {
-            this.#discarded += decoder.buffered
+          if (this.#closing?.received !== undefined) {
+            this.#own().discarded += decoder.buffered
             return
           }
         } else if (this.#settings.compression) {
@@ -357,12 +380,12 @@ export class Protocol {
   /** A data frame where permessage-deflate was agreed. */
   #receiveMaybeCompressed(frame: Frame): void {
     if (frame.opcode !== Opcode.CONTINUATION) {
-      this.#compressed = frame.rsv1
+      this.#flags = frame.rsv1 ? this.#flags | FLAG_COMPRESSED : this.#flags & ~FLAG_COMPRESSED
     } else if (frame.rsv1) {
       // RFC 7692 §6.1: RSV1 is set on the first frame of a compressed message only.
       throw new ProtocolError('WS_ERR_UNEXPECTED_RSV', 'RSV1 set on a continuation frame')
     }
-    if (!this.#compressed) {
+    if ((this.#flags & FLAG_COMPRESSED) === 0) {
       const message = this.#assembler.push(frame)
       if (message !== undefined) this.#handler.onMessage(message)
       return
@@ -377,7 +400,7 @@ export class Protocol {
    * connection with 1007. Ignored once the connection failed or closed.
    */
   receiveInflated(type: MessageType, data: Uint8Array): void {
-    if (this.#failure !== undefined || this.#state === 'closed') return
+    if (this.#c.failure !== undefined || this.#state === 'closed') return
     // RFC 6455 §8.1: text MUST be valid UTF-8, checked once inflated.
     if (type === 'text' && !isValidUtf8(data)) {
       this.fail(new InvalidDataError('WS_ERR_INVALID_UTF8', 'a compressed text message is not valid UTF-8'))
@@ -403,9 +426,9 @@ export class Protocol {
         return
       default: {
         const { code, reason } = parseClosePayload(frame.payload) // throws for an invalid payload
-        this.#closeReceived = { code, reason }
+        this.#own().received = { code, reason }
         if (this.#state === 'open') this.#state = 'closing'
-        if (this.#closeSent === undefined && this.#pendingClose === undefined) {
+        if (this.#c.sent === undefined && this.#c.pending === undefined) {
           // RFC 6455 §5.5.1: if an endpoint receives a Close frame and did not previously send a
           // Close frame, the endpoint MUST send a Close frame in response, typically echoing the
           // status code it received. The reason is echoed too (as ws and python websockets do),
@@ -426,10 +449,10 @@ export class Protocol {
    * peer went away in the middle (the layer above should drop the connection).
    */
   receiveEof(): boolean {
-    if (this.#closeReceived === undefined && this.#failure === undefined) return false
-    this.#eofReceived = true
+    if (this.#c.received === undefined && this.#c.failure === undefined) return false
+    this.#flags |= FLAG_EOF_RECEIVED
     // A close frame that waits goes out first (TCP is only half-closed): then this side's EOF.
-    if (this.#pendingClose === undefined) this.#sendEof()
+    if (this.#c.pending === undefined) this.#sendEof()
     return true
   }
 
@@ -439,10 +462,10 @@ export class Protocol {
    */
   connectionClosed(cause?: unknown): CloseOutcome {
     this.#state = 'closed'
-    this.#pendingClose = undefined
-    const received = this.#closeReceived
-    const sent = this.#closeSent
-    const failure = this.#failure
+    this.#own().pending = undefined
+    const received = this.#c.received
+    const sent = this.#c.sent
+    const failure = this.#c.failure
     const handshakeDone = received !== undefined && sent !== undefined
     const wasClean = handshakeDone && failure === undefined
     const code = handshakeDone ? received.code : CloseCode.ABNORMAL_CLOSURE
@@ -452,7 +475,7 @@ export class Protocol {
       error = new ConnectionClosedError(sent?.code ?? CloseCode.ABNORMAL_CLOSURE, reason, false, { cause: failure })
     } else if (!handshakeDone) {
       error = new ConnectionClosedError(code, reason, false, cause === undefined ? undefined : { cause })
-    } else if (!CLEAN_CODES.has(code) && !this.#closedByApplication) {
+    } else if (!CLEAN_CODES.has(code) && (this.#flags & FLAG_CLOSED_BY_APPLICATION) === 0) {
       // The peer closed with a code that is not a normal end, and this side did not ask to close.
       error = new ConnectionClosedError(code, reason, true)
     }
@@ -468,7 +491,7 @@ export class Protocol {
    */
   send(type: MessageType, payload: Uint8Array, compressed = false): boolean {
     if (!this.canSend) return false
-    if (this.#sending) throw new InvalidArgumentError('a fragmented message is being sent: end it first (RFC 6455 §5.4)')
+    if ((this.#flags & FLAG_SENDING) !== 0) throw new InvalidArgumentError('a fragmented message is being sent: end it first (RFC 6455 §5.4)')
     const fragmentSize = this.#settings.fragmentSize
     if (payload.length <= fragmentSize) {
       this.#writeData(type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload, true, compressed)
@@ -489,15 +512,15 @@ export class Protocol {
    */
   sendFragment(type: MessageType, payload: Uint8Array, fin: boolean, compressed = false): boolean {
     if (!this.canSend) return false
-    const opcode = this.#sending ? Opcode.CONTINUATION : type === 'text' ? Opcode.TEXT : Opcode.BINARY
-    this.#writeData(opcode, payload, fin, !this.#sending && compressed)
-    this.#sending = !fin
+    const sending = (this.#flags & FLAG_SENDING) !== 0
+    this.#writeData(sending ? Opcode.CONTINUATION : type === 'text' ? Opcode.TEXT : Opcode.BINARY, payload, fin, !sending && compressed)
+    this.#flags = fin ? this.#flags & ~FLAG_SENDING : this.#flags | FLAG_SENDING
     return true
   }
 
   /** Writes bytes framed elsewhere (a prepared message): as-is, server side only. */
   sendPrepared(frame: Uint8Array): boolean {
-    if (!this.canSend || this.#sending) return false
+    if (!this.canSend || (this.#flags & FLAG_SENDING) !== 0) return false
     this.#output.write([frame])
     return true
   }
@@ -505,7 +528,7 @@ export class Protocol {
   /** Sends a ping (RFC 6455 §5.5.2) with at most 125 bytes of payload; false once closing. */
   ping(payload: Uint8Array): boolean {
     if (payload.length > MAX_CONTROL_PAYLOAD) throw new InvalidArgumentError(`a ping payload is at most ${MAX_CONTROL_PAYLOAD} bytes (got ${payload.length})`)
-    if (this.#closeSent !== undefined || this.#state === 'closed') return false
+    if (this.#c.sent !== undefined || this.#state === 'closed') return false
     this.#writeControl(Opcode.PING, payload)
     return true
   }
@@ -513,7 +536,7 @@ export class Protocol {
   /** Sends an unsolicited pong (RFC 6455 §5.5.3: a one-way heartbeat); false once closing. */
   pong(payload: Uint8Array): boolean {
     if (payload.length > MAX_CONTROL_PAYLOAD) throw new InvalidArgumentError(`a pong payload is at most ${MAX_CONTROL_PAYLOAD} bytes (got ${payload.length})`)
-    if (this.#closeSent !== undefined || this.#state === 'closed') return false
+    if (this.#c.sent !== undefined || this.#state === 'closed') return false
     this.#writeControl(Opcode.PONG, payload)
     return true
   }
@@ -526,10 +549,10 @@ export class Protocol {
    */
   close(code: number = CloseCode.NORMAL, reason = ''): boolean {
     const payload = buildClosePayload(code, reason)
-    if (this.#closeSent !== undefined || this.#state === 'closed') return false
-    if (this.#pendingClose !== undefined && this.#failure !== undefined) return false
-    this.#closedByApplication = true
-    this.#pendingClose = undefined
+    if (this.#c.sent !== undefined || this.#state === 'closed') return false
+    if (this.#c.pending !== undefined && this.#c.failure !== undefined) return false
+    this.#flags |= FLAG_CLOSED_BY_APPLICATION
+    this.#own().pending = undefined
     this.#writeClose({ code, reason }, payload)
     return true
   }
@@ -541,15 +564,15 @@ export class Protocol {
    * {@link flushClose}. Returns the error recorded (the first one, if it failed before).
    */
   fail(error: unknown): ProtocolError {
-    if (this.#failure !== undefined) return this.#failure
+    if (this.#c.failure !== undefined) return this.#c.failure
     const failure = error instanceof ProtocolError ? error : new ProtocolError('WS_ERR_PROTOCOL', 'internal error', CloseCode.INTERNAL_ERROR, { cause: error })
-    this.#failure = failure
+    this.#own().failure = failure
     if (this.#state !== 'closed') {
-      if (this.#closeSent === undefined) {
+      if (this.#c.sent === undefined) {
         const code = failure.closeCode
         const reason = FAILURE_REASONS[code] ?? ''
         // A pending answer to the peer's close gives way to the failure's code.
-        this.#pendingClose = undefined
+        this.#own().pending = undefined
         this.#queueClose({ code, reason }, buildClosePayload(code, reason))
       } else {
         this.#sendEof()
@@ -561,9 +584,9 @@ export class Protocol {
 
   /** Writes the close frame that waits (with `deferClose`), and closes TCP where the RFC says. */
   flushClose(): void {
-    const pending = this.#pendingClose
+    const pending = this.#c.pending
     if (pending === undefined) return
-    this.#pendingClose = undefined
+    this.#own().pending = undefined
     this.#writeClose(pending.frame, pending.payload)
   }
 
@@ -583,7 +606,7 @@ export class Protocol {
 
   #queueClose(frame: CloseFrame, payload: Uint8Array): void {
     if (this.#settings.deferClose) {
-      this.#pendingClose = { frame, payload }
+      this.#own().pending = { frame, payload }
       if (this.#state === 'open') this.#state = 'closing'
       return
     }
@@ -591,21 +614,21 @@ export class Protocol {
   }
 
   #writeClose(frame: CloseFrame, payload: Uint8Array): void {
-    this.#closeSent = frame
+    this.#own().sent = frame
     if (this.#state === 'open') this.#state = 'closing'
     this.#writeControl(Opcode.CLOSE, payload)
-    if (this.#failure !== undefined || this.#eofReceived) this.#sendEof()
+    if (this.#c.failure !== undefined || (this.#flags & FLAG_EOF_RECEIVED) !== 0) this.#sendEof()
     else this.#afterCloseHandshake()
   }
 
   /** Both close frames exchanged: RFC 6455 §7.1.1, the server SHOULD close the TCP connection first. */
   #afterCloseHandshake(): void {
-    if (this.#closeSent !== undefined && this.#closeReceived !== undefined && this.#settings.role === 'server') this.#sendEof()
+    if (this.#c.sent !== undefined && this.#c.received !== undefined && this.#settings.role === 'server') this.#sendEof()
   }
 
   #sendEof(): void {
-    if (this.#eofSent) return
-    this.#eofSent = true
+    if ((this.#flags & FLAG_EOF_SENT) !== 0) return
+    this.#flags |= FLAG_EOF_SENT
     this.#output.end()
   }
 
