@@ -26,7 +26,7 @@ export interface InboxLimits {
   readonly highWaterMarkBytes: number
 }
 
-/** Options of {@link Inbox.recv}. */
+/** Options of `recv()`. */
 export interface RecvOptions {
   /** Stops waiting when aborted: the promise rejects with an {@link AbortError}. */
   signal?: AbortSignal | undefined

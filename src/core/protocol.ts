@@ -109,15 +109,42 @@ export interface CloseOutcome {
   error: ConnectionClosedError | undefined
 }
 
-/** An event as the default handler records it (see {@link Protocol.eventsReceived}). */
+/** An event as the default handler records it (see {@link Protocol.eventsReceived}); `type` names the handler method. */
 export type ProtocolEvent =
-  | { readonly type: 'message'; readonly message: Message }
-  | { readonly type: 'fragment'; readonly messageType: MessageType; readonly payload: Uint8Array; readonly first: boolean; readonly fin: boolean }
-  | { readonly type: 'compressed'; readonly messageType: MessageType; readonly payload: Uint8Array; readonly fin: boolean }
-  | { readonly type: 'ping'; readonly payload: Uint8Array }
-  | { readonly type: 'pong'; readonly payload: Uint8Array }
-  | { readonly type: 'close'; readonly code: number; readonly reason: string }
-  | { readonly type: 'fail'; readonly error: ProtocolError }
+  | {
+      /** onMessage. */ readonly type: 'message'
+      /** The message. */ readonly message: Message
+    }
+  | {
+      /** onFragment. */ readonly type: 'fragment'
+      /** The message's type. */ readonly messageType: MessageType
+      /** The frame's payload (a copy). */ readonly payload: Uint8Array
+      /** Whether it begins a message. */ readonly first: boolean
+      /** Whether it ends one. */ readonly fin: boolean
+    }
+  | {
+      /** onCompressed. */ readonly type: 'compressed'
+      /** The message's type. */ readonly messageType: MessageType
+      /** The compressed payload (a copy). */ readonly payload: Uint8Array
+      /** Whether it ends the message. */ readonly fin: boolean
+    }
+  | {
+      /** onPing. */ readonly type: 'ping'
+      /** The ping's payload (a copy). */ readonly payload: Uint8Array
+    }
+  | {
+      /** onPong. */ readonly type: 'pong'
+      /** The pong's payload (a copy). */ readonly payload: Uint8Array
+    }
+  | {
+      /** onCloseFrame. */ readonly type: 'close'
+      /** The close code (1005 for none). */ readonly code: number
+      /** The close reason. */ readonly reason: string
+    }
+  | {
+      /** onFail. */ readonly type: 'fail'
+      /** The error that failed the connection. */ readonly error: ProtocolError
+    }
 
 /** The state of a connection (the WebSocket API's readyState, by name). */
 export type ReadyState = 'open' | 'closing' | 'closed'

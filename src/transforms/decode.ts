@@ -5,8 +5,8 @@ import type { Frame } from '../core/frame.ts'
 /**
  * Returns a transform from a byte stream (a socket, a file holding a captured stream, stdin) to
  * batches of frames: one batch of the frames each chunk completes, so that stages pass arrays,
- * not one async hop per frame. Throws the decoder's {@link ProtocolError}s, and a
- * {@link ConnectionClosedError} (1006) when the stream ends in the middle of a frame.
+ * not one async hop per frame. Throws the decoder's `ProtocolError`s, and a
+ * `ConnectionClosedError` (1006) when the stream ends in the middle of a frame.
  * Payloads are unmasked in place in the chunks read.
  */
 export function decodeFrames(options: DecodeOptions = {}): (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) => AsyncGenerator<Frame[], void, undefined> {
