@@ -489,31 +489,30 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   /**
-   * Writes the waiting close frame once the application has had what arrived before it: at once
-   * if it never reads; otherwise once it has taken every queued message and then either waits for
-   * the next or had the rest of this turn to answer (one macrotask), so that the answers it
-   * sent go out before the close, as `ws` answers a close after its 'message' handlers ran.
-   * Bounded by `closeTimeout` (the close deadline writes it anyway).
+   * Writes the waiting close frame once the application has had what arrived before it: once it
+   * has taken every queued message and then waits for the next, or had the rest of this turn (one
+   * macrotask) to answer the last, so that the answers it sent go out before the close, as `ws`
+   * answers a close after its 'message' handlers ran. An application that has not read by the end
+   * of that turn is not going to answer: its close is written then. Bounded by `closeTimeout`
+   * (the close deadline writes it anyway).
    */
   #maybeFlushClose(): void {
-    const protocol = this.#protocol
-    if (!protocol.closePending) return
+    if (!this.#protocol.closePending) return
     const inbox = this.#inbox
-    if (inbox.everRead) {
-      if (this.#cold.receiveChain !== undefined || !inbox.empty) return
-      if (!inbox.waiting) {
-        const cold = this.#own()
-        if (!cold.flushScheduled) {
-          cold.flushScheduled = true
-          setTimeout(() => {
-            cold.flushScheduled = false
-            if (this.#cold.receiveChain === undefined && this.#inbox.empty) this.#flushClose()
-          }, 0)
-        }
-        return
-      }
+    const settled = this.#cold.receiveChain === undefined && inbox.empty
+    if (inbox.everRead && !settled) return // drained() calls again when the reader comes back
+    if (inbox.everRead && inbox.waiting) {
+      this.#flushClose()
+      return
     }
-    this.#flushClose()
+    const cold = this.#own()
+    if (cold.flushScheduled) return
+    cold.flushScheduled = true
+    setTimeout(() => {
+      cold.flushScheduled = false
+      if (!this.#protocol.closePending) return
+      if (!this.#inbox.everRead || (this.#cold.receiveChain === undefined && this.#inbox.empty)) this.#flushClose()
+    }, 0)
   }
 
   #flushClose(): void {

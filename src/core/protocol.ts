@@ -478,8 +478,10 @@ export class Protocol {
   receiveEof(): boolean {
     if (this.#c.received === undefined && this.#c.failure === undefined) return false
     this.#flags |= FLAG_EOF_RECEIVED
-    // A close frame that waits goes out first (TCP is only half-closed): then this side's EOF.
-    if (this.#c.pending === undefined) this.#sendEof()
+    // A close frame that waits goes out now, then this side's EOF: a peer that sent its EOF does
+    // not wait for more (and Node's sockets end their side at once unless half-open).
+    if (this.#c.pending !== undefined) this.flushClose()
+    else this.#sendEof()
     return true
   }
 
