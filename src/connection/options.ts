@@ -5,6 +5,7 @@
  */
 import { DEFAULTS } from '../core/defaults.ts'
 import type { Outgoing } from '../core/message.ts'
+import type { ProtocolOptions } from '../core/protocol.ts'
 
 /** What a `keepAlive` hook gets: the connection, to send a ping or an application message. */
 export interface KeepAliveTarget {
@@ -79,4 +80,29 @@ export function settingsFor(options: ConnectionOptions): Settings {
   const settings: Settings = { closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize }
   SETTINGS.set(options, settings)
   return settings
+}
+
+// The protocol options made for each connection options object, by role and compression: one
+// object serves every connection of a server, so the protocol's settings are shared too.
+const PROTOCOL_OPTIONS = new WeakMap<ConnectionOptions, ProtocolOptions[]>()
+
+export function protocolOptionsFor(options: ConnectionOptions, role: 'client' | 'server', compression: boolean, allocate: ((length: number) => Uint8Array) | undefined): ProtocolOptions {
+  const list = PROTOCOL_OPTIONS.get(options) ?? []
+  const streaming = options.streaming === true
+  for (const o of list) {
+    if (
+      o.role === role && o.compression === compression && o.allocate === allocate && o.streaming === streaming && o.maxMessageSize === options.maxMessageSize &&
+      o.maxFrameSize === options.maxFrameSize && o.maxFragments === options.maxFragments && o.fragmentSize === options.fragmentSize
+    ) {
+      return o
+    }
+  }
+  const made: ProtocolOptions = {
+    role, compression, allocate, streaming, deferClose: true,
+    maxMessageSize: options.maxMessageSize, maxFrameSize: options.maxFrameSize, maxFragments: options.maxFragments, fragmentSize: options.fragmentSize,
+  }
+  if (list.length >= 4) list.shift()
+  list.push(made)
+  PROTOCOL_OPTIONS.set(options, list)
+  return made
 }

@@ -12,13 +12,14 @@ import { CloseCode, ConnectionClosedError, InvalidArgumentError, StallError, typ
 import type { ExtensionOffer } from '../core/handshake/extensions.ts'
 import { Message, toMessage, type MessageType, type Outgoing } from '../core/message.ts'
 import type { PreparedMessage } from '../core/prepared.ts'
-import { Protocol, type CloseOutcome, type ProtocolHandler, type ProtocolOptions, type ReadyState } from '../core/protocol.ts'
-import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
+import { Protocol, type CloseOutcome, type ProtocolHandler, type ReadyState } from '../core/protocol.ts'
 import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts'
 import { Inbox, iterate, type InboxControl, type RecvOptions } from './inbox.ts'
 import type { MessageStream } from './message-stream.ts'
-import { settingsFor, type ConnectionOptions, type Settings } from './options.ts'
+import { CloseDeadline, ColdState, NO_COLD } from './cold-state.ts'
+import { protocolOptionsFor, settingsFor, type ConnectionOptions, type Settings } from './options.ts'
 import { SendChain } from './outbox.ts'
+import { nextPingPayload, Pings } from './pings.ts'
 import type { CloseInfo, MessageCodec, RequestInfo, Transport, TransportHandlers } from './types.ts'
 
 const RESOLVED = Promise.resolve()
@@ -50,91 +51,6 @@ export interface ConnectionInit {
    * subscriptions. One array may serve every connection, so that none holds a closure for it.
    */
   observers?: readonly ConnectionObserver[] | undefined
-}
-
-interface PendingPing {
-  key: string
-  start: number
-  resolve: (rtt: number) => void
-  reject: (error: unknown) => void
-}
-
-let pingCounter = 0
-
-/**
- * The close handshake's deadline: a close frame still waiting for the application is written
- * (and the wait starts again), otherwise the transport is cut. On the shared timer wheel: a
- * closing connection holds this small entry, not a Timeout and a closure (bench/memory.ts).
- */
-class CloseDeadline extends WheelTimer {
-  readonly #transport: Transport
-  readonly #protocol: Protocol
-  readonly #timeout: number
-
-  constructor(transport: Transport, protocol: Protocol, timeout: number) {
-    super(sharedWheel(timeout))
-    this.#transport = transport
-    this.#protocol = protocol
-    this.#timeout = timeout
-    this.schedule(timeout)
-  }
-
-  onWheel(): void {
-    if (this.#protocol.closePending) {
-      this.#protocol.flushClose()
-      this.schedule(this.#timeout)
-    } else {
-      this.#transport.destroy()
-    }
-  }
-}
-
-/**
- * The state a connection needs only at times (compressed messages in flight, pings, the close,
- * the end): in one record made when first written, so that an idle open connection holds one
- * field for it (bench/memory.ts). Until then the connection reads the shared frozen {@link NO_COLD}.
- */
-class ColdState {
-  sendChain: SendChain | undefined = undefined
-  receiveChain: Promise<void> | undefined = undefined
-  inflating = false
-  dropped = 0
-  flushScheduled = false
-  closing: { code: number; reason: string } | undefined = undefined
-  end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
-  failure: Error | undefined = undefined
-  closed: Promise<CloseInfo> | undefined = undefined
-  resolveClosed: ((info: CloseInfo) => void) | undefined = undefined
-  closeDeadline: CloseDeadline | undefined = undefined
-  pings: PendingPing[] | undefined = undefined
-  sink: ((source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void>) | undefined = undefined
-}
-
-const NO_COLD: ColdState = Object.freeze(new ColdState())
-
-// The protocol options made for each connection options object, by role and compression: one
-// object serves every connection of a server, so the protocol's settings are shared too.
-const PROTOCOL_OPTIONS = new WeakMap<ConnectionOptions, ProtocolOptions[]>()
-
-function protocolOptionsFor(options: ConnectionOptions, role: 'client' | 'server', compression: boolean, allocate: ((length: number) => Uint8Array) | undefined): ProtocolOptions {
-  const list = PROTOCOL_OPTIONS.get(options) ?? []
-  const streaming = options.streaming === true
-  for (const o of list) {
-    if (
-      o.role === role && o.compression === compression && o.allocate === allocate && o.streaming === streaming && o.maxMessageSize === options.maxMessageSize &&
-      o.maxFrameSize === options.maxFrameSize && o.maxFragments === options.maxFragments && o.fragmentSize === options.fragmentSize
-    ) {
-      return o
-    }
-  }
-  const made: ProtocolOptions = {
-    role, compression, allocate, streaming, deferClose: true,
-    maxMessageSize: options.maxMessageSize, maxFrameSize: options.maxFrameSize, maxFragments: options.maxFragments, fragmentSize: options.fragmentSize,
-  }
-  if (list.length >= 4) list.shift()
-  list.push(made)
-  PROTOCOL_OPTIONS.set(options, list)
-  return made
 }
 
 /**
@@ -323,34 +239,19 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /**
    * Sends a ping and resolves with the round-trip time in milliseconds when its pong arrives;
-   * rejects if the connection closes first, or after `timeout` ms when given. `payload` (at most
+   * rejects if the connection closes first, or with a `TimeoutError` after `timeout` ms when given. `payload` (at most
    * 125 bytes) defaults to a counter.
    */
   ping(payload?: string | Uint8Array, options: { timeout?: number | undefined } = {}): Promise<number> {
     if (this.#protocol.closeSent !== undefined || this.#protocol.readyState === 'closed') return rejected(this.#closedError('cannot ping'))
     let data: Uint8Array
     try {
-      data = payload === undefined ? new TextEncoder().encode(`wsflow-${++pingCounter}`) : toMessage(payload).data
+      data = payload === undefined ? nextPingPayload() : toMessage(payload).data
       this.#protocol.ping(data) // throws for more than 125 bytes, before anything is kept
     } catch (error) {
       return rejected(error)
     }
-    const result = new Promise<number>((resolve, reject) => {
-      const pending: PendingPing = { key: keyOf(data), start: performance.now(), resolve, reject }
-      ;(this.#own().pings ??= []).push(pending)
-      const timeout = options.timeout
-      if (timeout !== undefined && timeout !== Infinity) {
-        const timer = setTimeout(() => {
-          const pings = this.#cold.pings
-          const index = pings?.indexOf(pending) ?? -1
-          if (index >= 0) pings!.splice(index, 1)
-          reject(new ConnectionClosedError(CloseCode.ABNORMAL_CLOSURE, `no pong within ${timeout} ms`, false))
-        }, timeout)
-        const settle = (): void => clearTimeout(timer)
-        pending.resolve = (rtt) => (settle(), resolve(rtt))
-        pending.reject = (error) => (settle(), reject(error))
-      }
-    })
+    const result = (this.#own().pings ??= new Pings()).expect(data, options.timeout)
     result.catch(noop)
     return result
   }
@@ -467,15 +368,7 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   #onPong(payload: Uint8Array): void {
-    const pings = this.#cold.pings
-    if (pings === undefined) return // RFC 6455 §5.5.3: an unsolicited pong needs no response
-    const key = keyOf(payload)
-    const index = pings.findIndex((p) => p.key === key)
-    if (index < 0) return
-    // A pong answers its ping and every ping sent before it.
-    const answered = pings.splice(0, index + 1)
-    const now = performance.now()
-    for (const p of answered) p.resolve(now - p.start)
+    this.#cold.pings?.answer(payload)
   }
 
   /** The peer's close frame arrived, or the protocol failed: the close waits for the application. */
@@ -543,9 +436,7 @@ export class WebSocket implements AsyncIterable<Message> {
     cold.end = { info, error: endError }
     this.#codec?.release()
     this.#inbox.end(endError, new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
-    const pings = cold.pings ?? []
-    cold.pings = undefined
-    for (const p of pings) p.reject(this.#closedError('the connection closed before the pong'))
+    cold.pings?.rejectAll(() => this.#closedError('the connection closed before the pong'))
     if (this.#observers !== undefined) for (const observer of this.#observers) observer.closed(this, info)
     cold.resolveClosed?.(info)
   }
@@ -666,10 +557,4 @@ function rejected<T>(error: unknown): Promise<T> {
   const promise = Promise.reject(error)
   promise.catch(noop)
   return promise
-}
-
-function keyOf(data: Uint8Array): string {
-  let key = ''
-  for (let i = 0; i < data.length; i++) key += String.fromCharCode(data[i]!)
-  return key
 }

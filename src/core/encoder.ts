@@ -6,7 +6,7 @@
 import { isControlOpcode, MAX_CONTROL_PAYLOAD } from './constants.ts'
 import { InvalidArgumentError } from './errors.ts'
 import type { Frame } from './frame.ts'
-import { mask, maskInto } from './mask.ts'
+import { maskInto } from './mask.ts'
 
 /** Options of the frame encoder. */
 export interface EncodeOptions {

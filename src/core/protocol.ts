@@ -28,129 +28,15 @@ import { EMPTY } from './byte-queue.ts'
 import { buildClosePayload, parseClosePayload } from './close-payload.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.ts'
 import { FrameDecoder, Rsv } from './decoder.ts'
-import { writeFrameTo, type FrameOutput } from './encoder.ts'
+import { writeFrameTo } from './encoder.ts'
+import { RecordingHandler, RecordingOutput, type ProtocolEvent } from './protocol-recorder.ts'
+import type { CloseFrame, CloseOutcome, ProtocolHandler, ProtocolOptions, ProtocolOutput, ReadyState } from './protocol-types.ts'
 import { CloseCode, ConnectionClosedError, InvalidArgumentError, InvalidDataError, ProtocolError } from './errors.ts'
 import type { Frame } from './frame.ts'
 import { Message, type MessageType } from './message.ts'
+export type { CloseFrame, CloseOutcome, ProtocolHandler, ProtocolOptions, ProtocolOutput, ReadyState } from './protocol-types.ts'
+export { SEND_EOF, type ProtocolEvent } from './protocol-recorder.ts'
 import { isValidUtf8 } from './utf8.ts'
-
-/** Where a {@link Protocol} writes the bytes it sends: a socket's write buffer, or a recorder. */
-export interface ProtocolOutput extends FrameOutput {
-  /** Sends what was written, then half-closes (TCP FIN): nothing more is written after it. */
-  end(): void
-}
-
-/** What a {@link Protocol} tells the layer above, synchronously, as it reads. */
-export interface ProtocolHandler {
-  /** A complete data message (not compressed; in streaming mode, see `onFragment`). */
-  onMessage(message: Message): void
-  /** Streaming mode: one data frame's payload; `first` begins a message of `type`, `fin` ends it. */
-  onFragment(type: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void
-  /** A frame of a compressed message (RSV1 under permessage-deflate): inflate, then {@link Protocol.receiveInflated}. */
-  onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void
-  /** A ping arrived; its pong is already written. */
-  onPing(payload: Uint8Array): void
-  /** A pong arrived. */
-  onPong(payload: Uint8Array): void
-  /** The peer's close frame arrived (1005 when it had no code); no more frames are read. */
-  onCloseFrame(code: number, reason: string): void
-  /** The connection failed (RFC 6455 §7.1.7) with `error` (its `closeCode` is the code sent). */
-  onFail(error: ProtocolError): void
-}
-
-/** Options of a {@link Protocol}. Sizes in bytes. */
-export interface ProtocolOptions {
-  /** The side this endpoint plays: a client masks what it sends and expects unmasked frames. */
-  role: 'client' | 'server'
-  /** Largest message accepted, summed over its fragments (default 64 MiB; streaming: none): 1009. */
-  maxMessageSize?: number | undefined
-  /** Largest frame payload accepted (default `maxMessageSize`): 1009, decided from the header. */
-  maxFrameSize?: number | undefined
-  /** Most fragments in one message (default 2^20): 1009. */
-  maxFragments?: number | undefined
-  /** Outgoing messages larger than this are sent as frames of this size (default: one frame). */
-  fragmentSize?: number | undefined
-  /** Data frames go to {@link ProtocolHandler.onFragment} as they arrive, not assembled. */
-  streaming?: boolean | undefined
-  /** permessage-deflate was agreed: RSV1 marks a compressed message (RFC 7692 §6). */
-  compression?: boolean | undefined
-  /**
-   * The close frame that answers the peer's close, or that fails the connection, waits for
-   * {@link Protocol.flushClose} (the layer above first delivers what arrived before it, and
-   * writes the answers its application sent). Off by default: it is written at once.
-   */
-  deferClose?: boolean | undefined
-  /** Memory for payloads that straddle chunks (see `DecodeOptions.allocate`). */
-  allocate?: ((length: number) => Uint8Array) | undefined
-  /** Where masking keys come from (default: the platform's CSPRNG); for tests. */
-  generateMaskingKey?: (() => Uint8Array) | undefined
-}
-
-/** A close frame as sent or received. */
-export interface CloseFrame {
-  /** The close code (1005 for a close frame without one). */
-  readonly code: number
-  /** The close reason. */
-  readonly reason: string
-}
-
-/** How a connection ended, as its protocol saw it. */
-export interface CloseOutcome {
-  /** The peer's close code (1005 when its frame had none), or 1006 without a closing handshake. */
-  code: number
-  /** The peer's close reason ('' without one). */
-  reason: string
-  /** Whether both close frames were exchanged and nothing failed. */
-  wasClean: boolean
-  /**
-   * The error iteration ends with, or `undefined` for a clean end: a closing handshake with 1000,
-   * 1001 or no code, or any code when this side started the close.
-   */
-  error: ConnectionClosedError | undefined
-}
-
-/** An event as the default handler records it (see {@link Protocol.eventsReceived}); `type` names the handler method. */
-export type ProtocolEvent =
-  | {
-      /** onMessage. */ readonly type: 'message'
-      /** The message. */ readonly message: Message
-    }
-  | {
-      /** onFragment. */ readonly type: 'fragment'
-      /** The message's type. */ readonly messageType: MessageType
-      /** The frame's payload (a copy). */ readonly payload: Uint8Array
-      /** Whether it begins a message. */ readonly first: boolean
-      /** Whether it ends one. */ readonly fin: boolean
-    }
-  | {
-      /** onCompressed. */ readonly type: 'compressed'
-      /** The message's type. */ readonly messageType: MessageType
-      /** The compressed payload (a copy). */ readonly payload: Uint8Array
-      /** Whether it ends the message. */ readonly fin: boolean
-    }
-  | {
-      /** onPing. */ readonly type: 'ping'
-      /** The ping's payload (a copy). */ readonly payload: Uint8Array
-    }
-  | {
-      /** onPong. */ readonly type: 'pong'
-      /** The pong's payload (a copy). */ readonly payload: Uint8Array
-    }
-  | {
-      /** onCloseFrame. */ readonly type: 'close'
-      /** The close code (1005 for none). */ readonly code: number
-      /** The close reason. */ readonly reason: string
-    }
-  | {
-      /** onFail. */ readonly type: 'fail'
-      /** The error that failed the connection. */ readonly error: ProtocolError
-    }
-
-/** The state of a connection (the WebSocket API's readyState, by name). */
-export type ReadyState = 'open' | 'closing' | 'closed'
-
-/** Stands for a half-close (EOF) in {@link Protocol.dataToSend}, as python `websockets`' `b""`. */
-export const SEND_EOF: Uint8Array = new Uint8Array(0)
 
 // RFC 6455 §7.4: close codes whose end is clean without this side asking for it.
 const CLEAN_CODES: ReadonlySet<number> = new Set<number>([CloseCode.NORMAL, CloseCode.GOING_AWAY, CloseCode.NO_STATUS_RECEIVED])
@@ -162,59 +48,6 @@ const FAILURE_REASONS: Readonly<Record<number, string>> = {
   [CloseCode.MESSAGE_TOO_BIG]: 'message too big',
   [CloseCode.MANDATORY_EXTENSION]: 'extension required',
   [CloseCode.INTERNAL_ERROR]: 'internal error',
-}
-
-/** Records bytes to send, for {@link Protocol.dataToSend}. */
-class RecordingOutput implements ProtocolOutput {
-  buffer: Uint8Array = EMPTY
-  readonly chunks: Uint8Array[] = []
-
-  reserve(length: number): number {
-    this.buffer = new Uint8Array(length)
-    this.chunks.push(this.buffer)
-    return 0
-  }
-
-  write(chunks: readonly Uint8Array[]): void {
-    for (const chunk of chunks) this.chunks.push(chunk.slice())
-  }
-
-  end(): void {
-    this.chunks.push(SEND_EOF)
-  }
-}
-
-/** Records events, for {@link Protocol.eventsReceived}. */
-class RecordingHandler implements ProtocolHandler {
-  readonly events: ProtocolEvent[] = []
-
-  onMessage(message: Message): void {
-    this.events.push({ type: 'message', message })
-  }
-
-  onFragment(messageType: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void {
-    this.events.push({ type: 'fragment', messageType, payload: payload.slice(), first, fin })
-  }
-
-  onCompressed(messageType: MessageType, payload: Uint8Array, fin: boolean): void {
-    this.events.push({ type: 'compressed', messageType, payload: payload.slice(), fin })
-  }
-
-  onPing(payload: Uint8Array): void {
-    this.events.push({ type: 'ping', payload: payload.slice() })
-  }
-
-  onPong(payload: Uint8Array): void {
-    this.events.push({ type: 'pong', payload: payload.slice() })
-  }
-
-  onCloseFrame(code: number, reason: string): void {
-    this.events.push({ type: 'close', code, reason })
-  }
-
-  onFail(error: ProtocolError): void {
-    this.events.push({ type: 'fail', error })
-  }
 }
 
 /** What the protocols made with equal options share (a server passes one options object to all). */
