@@ -5,16 +5,19 @@
  * server, measured in the same rounds. Workloads, on one connection: 64 B binary with 128 in flight
  * (msg/s), 64 KiB (4 in flight), 1 MiB and 16 MiB (2 in flight) binary (MB/s of echoed payload).
  *
+ * Before the first row, every client is warmed up (matrix.ts `prewarm`: twice 300 ms of 64 B and
+ * 64 KiB binary echo, on a connection each, nothing measured); `--no-prewarm` skips it.
+ *
  * With `--baseline=<git rev>`, that revision's wsflow client (bench/baseline.ts) runs as one more
  * client, `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
  *
- * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>]
+ * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>] [--no-prewarm]
  * @module
  */
 import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
 import type { EchoJob } from './driver.ts'
 import { isQuick } from './harness.ts'
-import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { cpuLegend, limitCheck, prewarm, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
 const quick = isQuick()
@@ -47,8 +50,12 @@ try {
     processes.push(driver)
     return { name, driver, server, port }
   })
-  console.log(`client side: each client against the raw echo server${hasTaskset ? ` (clients on core ${CLIENT_CORE}, server on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; lean = the load generator (the ceiling); ${ROUNDS} rounds of ${MS} ms after ${WARMUP_MS} ms of warm-up`)
+  console.log(`client side: each client against the raw echo server${hasTaskset ? ` (clients on core ${CLIENT_CORE}, server on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; lean = the load generator (the ceiling); ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each client pre-warmed (4 connections of 300 ms)'}; ${ROUNDS} rounds of ${MS} ms after ${WARMUP_MS} ms of warm-up`)
   const rows: RowSummary[] = []
+  if (!process.argv.includes('--no-prewarm')) {
+    const short = (size: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections: 1, size, opcode: 0x2, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: 200 })
+    await prewarm(contenders, [short(64), short(64 * KiB)], 2)
+  }
   for (const w of WORKLOADS) {
     if (only !== undefined && !w.name.includes(only)) continue
     const job = (p: number): EchoJob => ({ kind: 'echo', port: p, connections: 1, size: w.size, opcode: 0x2, window: w.window, warmupMs: WARMUP_MS, ms: MS })

@@ -70,6 +70,22 @@ export async function runRow(contenders: readonly Contender[], rounds: number, j
   return results
 }
 
+/**
+ * Warms up the contenders' processes before the first row, nothing measured: `passes` times each
+ * job, over every contender in turn, each on a connection of its own. A fresh server or client
+ * otherwise spends its first row in the JIT's warm-up (bench/profile-echo.ts: per-chunk functions
+ * such as the socket's read and write paths are optimised seconds after the per-message ones, and
+ * the first connections to close deoptimise the frame parser and Node's stream internals once),
+ * so that row alone, whichever it is, comes out slower and bimodal.
+ */
+export async function prewarm(contenders: readonly Contender[], jobs: readonly ((port: number) => Job)[], passes: number): Promise<void> {
+  for (let pass = 0; pass < passes; pass++) {
+    for (const job of jobs) {
+      for (const c of contenders) await runRound(c.driver, c.server, job(c.port), 'msg/s')
+    }
+  }
+}
+
 /** A row as summarised: medians per contender, for the table and the results file. */
 export interface RowSummary {
   readonly bench: string

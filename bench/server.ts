@@ -11,16 +11,20 @@
  * Rounds interleave the servers; each row gives the median and spread of the rounds, wsflow/ws and
  * wsflow/raw, and the CPU use of load generator and server over the measured interval.
  *
+ * Before the first row, every server is warmed up (matrix.ts `prewarm`: twice 300 ms of 64 B
+ * binary, 64 B text and 64 KiB binary echo, on a connection each, nothing measured), so that the
+ * first row is not measured during the JIT's warm-up; `--no-prewarm` skips it.
+ *
  * With `--baseline=<git rev>`, that revision's wsflow (bench/baseline.ts) runs as one more server,
  * `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
  *
- * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>]
+ * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>] [--no-prewarm]
  * @module
  */
 import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
 import { type EchoJob, type HandshakeJob } from './driver.ts'
 import { isQuick } from './harness.ts'
-import { cpuLegend, limitCheck, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
+import { cpuLegend, limitCheck, prewarm, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
 const quick = isQuick()
@@ -75,8 +79,12 @@ try {
     processes.push(server)
     contenders.push({ name, driver: loadgen, server, port: Number(await server.next(20_000, 'its port')) })
   }
-  console.log(`server side: the lean load generator against each server${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; ${ROUNDS} rounds of ${MS} ms (handshakes ${HANDSHAKE_MS} ms) after ${WARMUP_MS} ms of warm-up`)
+  console.log(`server side: the lean load generator against each server${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each server pre-warmed (6 connections of 300 ms)'}; ${ROUNDS} rounds of ${MS} ms (handshakes ${HANDSHAKE_MS} ms) after ${WARMUP_MS} ms of warm-up`)
   const rows: RowSummary[] = []
+  if (!process.argv.includes('--no-prewarm')) {
+    const short = (connections: number, size: number, opcode: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections, size, opcode, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: 200 })
+    await prewarm(contenders, [short(1, 64, 0x2), short(1, 64, 0x1), short(1, 64 * KiB, 0x2)], 2)
+  }
   for (const workload of WORKLOADS) {
     if (only !== undefined && !workload.name.includes(only)) continue
     rows.push(summarizeRow('server', workload.name, workload.unit, await runRow(contenders, ROUNDS, workload.job, workload.unit)))
