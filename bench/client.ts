@@ -5,8 +5,8 @@
  * server, measured in the same rounds. Workloads, on one connection: 64 B binary with 128 in flight
  * (msg/s), 64 KiB (4 in flight), 1 MiB and 16 MiB (2 in flight) binary (MB/s of echoed payload).
  *
- * Before the first row, every client is warmed up (matrix.ts `prewarm`: twice 300 ms of 64 B and
- * 64 KiB binary echo, on a connection each, nothing measured); `--no-prewarm` skips it.
+ * Before the first row, every client is warmed up (matrix.ts `prewarm`: twice 500 ms of 64 B and
+ * 300 ms of 64 KiB binary echo, on a connection each, nothing measured); `--no-prewarm` skips it.
  *
  * With `--baseline=<git rev>`, that revision's wsflow client (bench/baseline.ts) runs as one more
  * client, `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
@@ -50,10 +50,11 @@ try {
     processes.push(driver)
     return { name, driver, server, port }
   })
-  console.log(`client side: each client against the raw echo server${hasTaskset ? ` (clients on core ${CLIENT_CORE}, server on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; lean = the load generator (the ceiling); ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each client pre-warmed (4 connections of 300 ms)'}; ${ROUNDS} rounds of ${MS} ms after ${WARMUP_MS} ms of warm-up`)
+  console.log(`client side: each client against the raw echo server${hasTaskset ? ` (clients on core ${CLIENT_CORE}, server on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; lean = the load generator (the ceiling); ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each client pre-warmed (4 connections, 1.6 s)'}; ${ROUNDS} rounds of ${MS} ms after ${WARMUP_MS} ms of warm-up`)
   const rows: RowSummary[] = []
   if (!process.argv.includes('--no-prewarm')) {
-    const short = (size: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections: 1, size, opcode: 0x2, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: 200 })
+    // bench/profile-echo.ts --prewarm: about 2 s of small messages over a few connections take the JIT to its steady state.
+    const short = (size: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections: 1, size, opcode: 0x2, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: size > 1024 ? 200 : 400 })
     await prewarm(contenders, [short(64), short(64 * KiB)], 2)
   }
   for (const w of WORKLOADS) {

@@ -25,7 +25,7 @@
  *   [--interval=250 (sampling, µs)] [--top=18] [--baseline=<git rev> (that revision's src/)]
  *   [--keep (keep the .cpuprofile files and traces; they open in Chrome DevTools)]
  *   [--no-profile (CPU per message only, without the profiler's own cost)]
- *   [--prewarm=N (N connections of 300 ms before the measured rounds, not counted)]
+ *   [--prewarm=N (N connections of 500 ms before the measured rounds, not counted)]
  *   [--control=raw|ws|none (default raw: the same job against that server after each round)]
  *   [--server-flags="--max-semi-space-size=1 ..." (Node/V8 flags for the server processes)]
  * Bounded: each round by its job's bound, each run by its rounds (at most 10 per type), the whole
@@ -145,9 +145,9 @@ async function main(): Promise<void> {
       const server = new ServerChild(module, trace ? join(dir, `run-${run}.trace`) : undefined, serverFlags)
       processes.push(server)
       const port = (await server.next(30_000, 'its port')).port as number
-      // --prewarm=N: N connections of the run's first type, 300 ms each, not measured (the JIT's warm-up).
+      // --prewarm=N: N connections of the run's first type, 500 ms each, not measured (the JIT's warm-up).
       for (let w = 0; w < PREWARM; w++) {
-        loadgen.send(JSON.stringify({ kind: 'echo', port, connections, size, opcode: sequenceOf(run)[0]!, window, warmupMs: 100, ms: 200 } satisfies EchoJob))
+        loadgen.send(JSON.stringify({ kind: 'echo', port, connections, size, opcode: sequenceOf(run)[0]!, window, warmupMs: 100, ms: 400 } satisfies EchoJob))
         const lines = [await loadgen.next(JOB_SLACK_MS, 'a warm-up start'), await loadgen.next(JOB_SLACK_MS, 'a warm-up stop'), await loadgen.next(JOB_SLACK_MS, 'a warm-up result')]
         if (lines[0] !== '{"event":"start"}' || lines[1] !== '{"event":"stop"}' || lines[2]!.includes('"error"')) throw new Error(`bench: warm-up: ${lines.join(' ')}`)
       }

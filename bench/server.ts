@@ -11,8 +11,8 @@
  * Rounds interleave the servers; each row gives the median and spread of the rounds, wsflow/ws and
  * wsflow/raw, and the CPU use of load generator and server over the measured interval.
  *
- * Before the first row, every server is warmed up (matrix.ts `prewarm`: twice 300 ms of 64 B
- * binary, 64 B text and 64 KiB binary echo, on a connection each, nothing measured), so that the
+ * Before the first row, every server is warmed up (matrix.ts `prewarm`: twice 500 ms of 64 B
+ * binary and of 64 B text, and 300 ms of 64 KiB binary echo, on a connection each, nothing measured), so that the
  * first row is not measured during the JIT's warm-up; `--no-prewarm` skips it.
  *
  * With `--baseline=<git rev>`, that revision's wsflow (bench/baseline.ts) runs as one more server,
@@ -79,10 +79,11 @@ try {
     processes.push(server)
     contenders.push({ name, driver: loadgen, server, port: Number(await server.next(20_000, 'its port')) })
   }
-  console.log(`server side: the lean load generator against each server${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each server pre-warmed (6 connections of 300 ms)'}; ${ROUNDS} rounds of ${MS} ms (handshakes ${HANDSHAKE_MS} ms) after ${WARMUP_MS} ms of warm-up`)
+  console.log(`server side: the lean load generator against each server${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}; ${process.argv.includes('--no-prewarm') ? 'no pre-warm' : 'each server pre-warmed (6 connections, 2.6 s)'}; ${ROUNDS} rounds of ${MS} ms (handshakes ${HANDSHAKE_MS} ms) after ${WARMUP_MS} ms of warm-up`)
   const rows: RowSummary[] = []
   if (!process.argv.includes('--no-prewarm')) {
-    const short = (connections: number, size: number, opcode: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections, size, opcode, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: 200 })
+    // bench/profile-echo.ts --prewarm: about 2 s of small messages over a few connections take the JIT to its steady state.
+    const short = (connections: number, size: number, opcode: number) => (port: number): EchoJob => ({ kind: 'echo', port, connections, size, opcode, window: size > 1024 ? 4 : 128, warmupMs: 100, ms: size > 1024 ? 200 : 400 })
     await prewarm(contenders, [short(1, 64, 0x2), short(1, 64, 0x1), short(1, 64 * KiB, 0x2)], 2)
   }
   for (const workload of WORKLOADS) {
