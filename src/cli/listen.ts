@@ -105,7 +105,8 @@ export async function listen(flags: Flags, port: number, handler: ConnectionHand
   }
   if (onRequest !== undefined) {
     const http = key !== undefined ? createHttpsServer({ key, cert }, onRequest) : createHttpServer(onRequest)
-    const server = await serve({ ...options, server: http }, handler)
+    const { port: _port, host: _host, ...attached } = options as typeof options & { port?: unknown; host?: unknown }
+    const server = await serve({ ...attached, server: http }, handler)
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject)
       http.listen(port, host, () => resolve())

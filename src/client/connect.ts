@@ -8,6 +8,7 @@ import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions }
 import { WebSocket } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
 import { HandshakeError, InvalidArgumentError } from '../core/errors.ts'
+import { CONNECTION_OPTION_RULES, validateOptions, type OptionRules } from '../core/validate.ts'
 import { generateKey } from '../core/handshake/accept.ts'
 import { buildRequest, validateResponse } from '../core/handshake/client.ts'
 import { HttpHeadParser, type HttpResponseHead } from '../core/handshake/http-head.ts'
@@ -22,7 +23,7 @@ import { ProtocolError } from '../core/errors.ts'
 /** Options of {@link connect}. Sizes in bytes, durations in milliseconds. */
 export interface ConnectOptions extends ConnectionOptions {
   /** Subprotocols to offer, in order of preference; `ws.protocol` tells which one the server chose. */
-  protocols?: readonly string[] | undefined
+  protocols?: string | readonly string[] | undefined
   /** Extra request headers (e.g. Authorization, Cookie); the handshake's own cannot be overridden. */
   headers?: Readonly<Record<string, string>> | undefined
   /** The Origin header to send (browsers always send one; servers may check it). */
@@ -109,6 +110,8 @@ function parseTarget(input: string | URL): Target {
  * ```
  */
 export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  validateOptions('connect', options, CONNECT_OPTION_RULES)
+  if (typeof options.protocols === 'string') options = { ...options, protocols: [options.protocols] }
   let target = parseTarget(url)
   let headers = { ...options.headers }
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? 10) : 0
@@ -168,7 +171,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
     let offered = ''
     try {
       if (deflate !== undefined) offered = formatExtensions(buildOffers(deflate))
-      request = buildRequest({ host: hostHeader, path: target.path, key, protocols: options.protocols, origin: options.origin, headers, extensions: offered })
+      request = buildRequest({ host: hostHeader, path: target.path, key, protocols: options.protocols as readonly string[] | undefined, origin: options.origin, headers, extensions: offered })
     } catch (error) {
       fail(error)
       return
@@ -191,7 +194,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
           return
         }
         try {
-          const response = validateResponse(head, { key, protocols: options.protocols, extensions: offered, hash: nodeSha1 })
+          const response = validateResponse(head, { key, protocols: options.protocols as readonly string[] | undefined, extensions: offered, hash: nodeSha1 })
           done = true
           cleanup()
           let codec: PerMessageDeflate | undefined
@@ -289,4 +292,17 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       proxySocket.on('data', onData)
     })
   })
+}
+
+const CONNECT_OPTION_RULES: OptionRules = {
+  ...CONNECTION_OPTION_RULES,
+  protocols: 'strings',
+  headers: 'object',
+  origin: 'string',
+  handshakeTimeout: 'duration',
+  maxHeaderSize: 'count',
+  followRedirects: 'boolean',
+  maxRedirects: 'size',
+  signal: 'object',
+  tls: 'object',
 }

@@ -12,7 +12,8 @@ import type { SecureContextOptions, TlsOptions } from 'node:tls'
 import { WebSocket, type ConnectionObserver } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
 import type { CloseInfo, RequestInfo } from '../connection/types.ts'
-import { CloseCode, ConnectionClosedError, HandshakeError, StallError, isWebSocketError } from '../core/errors.ts'
+import { CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, StallError, isWebSocketError } from '../core/errors.ts'
+import { CONNECTION_OPTION_RULES, validateOptions, type OptionRules } from '../core/validate.ts'
 import { computeAccept } from '../core/handshake/accept.ts'
 import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, type HandshakeRequest } from '../core/handshake/server.ts'
 import { nodeSha1 } from '../node/crypto.ts'
@@ -61,7 +62,7 @@ export interface ServerOptions extends ConnectionOptions {
    * Subprotocols this server speaks, in its order of preference, or a function choosing one of
    * those the client offered (return `undefined` for none). Without it no subprotocol is selected.
    */
-  protocols?: readonly string[] | ((offered: readonly string[], request: RequestInfo) => string | undefined) | undefined
+  protocols?: string | readonly string[] | ((offered: readonly string[], request: RequestInfo) => string | undefined) | undefined
   /** Origins allowed (exact `Origin` values, e.g. `https://example.org`); others get 403. Requests without Origin pass. */
   origins?: readonly string[] | undefined
   /**
@@ -151,6 +152,7 @@ export class Server implements AsyncIterable<WebSocket> {
 
   /** Creates a server; {@link serve} also starts listening. */
   constructor(options: ServerOptions = {}, handler?: ConnectionHandler) {
+    validateServerOptions(options, handler)
     this.#options = options
     this.#handler = handler
     this.#onError = options.onError ?? defaultOnError
@@ -350,7 +352,7 @@ export class Server implements AsyncIterable<WebSocket> {
     let protocol: string | undefined
     const select = options.protocols
     if (select !== undefined && handshake.protocols.length > 0) {
-      protocol = selectSubprotocol(handshake.protocols, typeof select === 'function' ? (offered) => select(offered, info) : select)
+      protocol = selectSubprotocol(handshake.protocols, typeof select === 'function' ? (offered) => select(offered, info) : typeof select === 'string' ? [select] : select)
     }
     // RFC 7692 §5: accept the first permessage-deflate offer that the server's options allow.
     let extensions: ExtensionOffer[] | undefined
@@ -497,5 +499,41 @@ function refuse(socket: Duplex, error: HandshakeError): void {
  * ```
  */
 export function serve(options: ServerOptions = {}, handler?: ConnectionHandler): Promise<Server> {
-  return new Server(options, handler).listen()
+  try {
+    return new Server(options, handler).listen()
+  } catch (error) {
+    return Promise.reject(error)
+  }
+}
+
+const SERVER_OPTION_RULES: OptionRules = {
+  ...CONNECTION_OPTION_RULES,
+  port: 'port',
+  host: 'string',
+  socketPath: 'string',
+  path: 'path',
+  server: 'object',
+  noServer: 'boolean',
+  tls: 'object',
+  protocols: 'protocols',
+  origins: 'strings',
+  verify: 'function',
+  maxConnections: 'count',
+  handshakeTimeout: 'duration',
+  maxHeaderSize: 'count',
+  onError: 'function',
+}
+
+/** Checks a server's options and handler (see core/validate.ts); contradictions are refused too. */
+function validateServerOptions(options: ServerOptions, handler: unknown): void {
+  validateOptions('serve', options, SERVER_OPTION_RULES)
+  if (handler !== undefined && typeof handler !== 'function') throw new InvalidArgumentError(`serve: the handler must be a function, not ${typeof handler}`)
+  const deflate = options.perMessageDeflate
+  if (deflate !== undefined && typeof deflate !== 'boolean' && (typeof deflate !== 'object' || deflate === null)) {
+    throw new InvalidArgumentError('serve: perMessageDeflate must be true, false or an object of permessage-deflate settings')
+  }
+  const listen = options.port !== undefined || options.host !== undefined || options.socketPath !== undefined
+  if (options.server !== undefined && listen) throw new InvalidArgumentError('serve: give either server (attach to it) or port/host/socketPath (listen), not both')
+  if (options.noServer === true && (listen || options.server !== undefined)) throw new InvalidArgumentError('serve: noServer takes no server, port, host nor socketPath')
+  if (options.port !== undefined && options.socketPath !== undefined) throw new InvalidArgumentError('serve: give either port or socketPath, not both')
 }

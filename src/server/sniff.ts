@@ -100,7 +100,7 @@ export class OnePortServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy())
       else socket.destroy()
     })
-    const { key: _key, cert: _cert, tls: _tls, onRequest: _r, onRaw: _raw, ...webSocketOptions } = options
+    const { key: _key, cert: _cert, tls: _tls, onRequest: _r, onRaw: _raw, port: _port, host: _host, ...webSocketOptions } = options as OnePortOptions & { port?: unknown; host?: unknown }
     this.webSocketServer = new Server({ ...webSocketOptions, server: this.httpServer }, handler)
     this.netServer = createNetServer({ allowHalfOpen: true, pauseOnConnect: false }, (socket) => this.#accept(socket))
   }
