@@ -14,6 +14,8 @@ import type { ConnectionOptions } from '../connection/options.ts'
 import type { CloseInfo, RequestInfo } from '../connection/types.ts'
 import { CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, StallError, isWebSocketError } from '../core/errors.ts'
 import { CONNECTION_OPTION_RULES, validateOptions, type OptionRules } from '../core/validate.ts'
+import { prepareMessage } from '../core/prepared.ts'
+import type { Outgoing } from '../core/message.ts'
 import { computeAccept } from '../core/handshake/accept.ts'
 import { buildErrorResponse, buildResponse, selectSubprotocol, validateRequest, type HandshakeRequest } from '../core/handshake/server.ts'
 import { nodeSha1 } from '../node/crypto.ts'
@@ -199,9 +201,28 @@ export class Server implements AsyncIterable<WebSocket> {
     }
   }
 
-  /** The open connections. */
+  /**
+   * The open connections: those closing or closed are left out, so that
+   * `for (const c of server.clients) c.send(text)` never sends into a connection that refuses it.
+   * A new set each time it is read.
+   */
   get clients(): ReadonlySet<WebSocket> {
-    return this.#clients
+    const open = new Set<WebSocket>()
+    for (const ws of this.#clients) if (ws.readyState === 'open') open.add(ws)
+    return open
+  }
+
+  /**
+   * Sends `data` to every open connection (but `options.except`), encoded once: a connection
+   * whose unsent bytes are over `options.maxBufferedAmount` (default 1 MiB) skips it (counted in
+   * its `droppedMessages`). Synchronous, never throws for a connection; returns how many got it.
+   */
+  broadcast(data: Outgoing, options: { except?: WebSocket | undefined; maxBufferedAmount?: number | undefined } = {}): number {
+    const prepared = prepareMessage(data)
+    const limit = options.maxBufferedAmount ?? 1024 * 1024
+    let sent = 0
+    for (const ws of this.#clients) if (ws !== options.except && ws.sendPrepared(prepared, limit)) sent++
+    return sent
   }
 
   /** The address listened on (see `net.Server#address`). */
