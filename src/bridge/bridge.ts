@@ -5,7 +5,8 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
-import type { CloseInfo, WebSocket } from '../index.ts'
+import type { WebSocket } from '../connection/websocket.ts'
+import type { CloseInfo } from '../core/transport.ts'
 import { CloseCode } from '../core/errors.ts'
 
 /** Options of {@link bridge}. Durations in milliseconds. */

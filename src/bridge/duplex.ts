@@ -5,7 +5,7 @@
  * @module
  */
 import type { Duplex } from 'node:stream'
-import type { WebSocket } from '../index.ts'
+import type { WebSocket } from '../connection/websocket.ts'
 
 /** An it-stream-types duplex of bytes: `source` yields chunks, `sink(source)` consumes them. */
 export interface ByteDuplex {
