@@ -3,8 +3,7 @@
  * headers, a handshake timeout, an AbortSignal, opt-in redirects and an opt-in HTTP proxy.
  * @module
  */
-import { connect as netConnect, isIP, type Socket } from 'node:net'
-import { connect as tlsConnect, type ConnectionOptions as TlsConnectionOptions } from 'node:tls'
+import { isIP, netConnect, tlsConnect, type Socket, type TlsConnectionOptions } from '../node/platform.ts'
 import { WebSocket } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
 import { HandshakeError, InvalidArgumentError } from '../core/errors.ts'

@@ -4,11 +4,7 @@
  * `http`/`https` server, or `noServer` for frameworks (`handleUpgrade`).
  * @module
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
-import type { Duplex } from 'node:stream'
-import type { SecureContextOptions, TlsOptions } from 'node:tls'
+import { createHttpServer, createHttpsServer, type AddressInfo, type Duplex, type HttpServer, type HttpsServer, type IncomingMessage, type SecureContextOptions, type ServerResponse, type Socket, type TlsOptions } from '../node/platform.ts'
 import { WebSocket, type ConnectionObserver } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
 import type { CloseInfo, RequestInfo } from '../connection/types.ts'

@@ -5,10 +5,7 @@
  * to, and anything else to a raw handler with the bytes already read given back first.
  * @module
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
-import { Duplex, PassThrough } from 'node:stream'
-import { createSecureContext, TLSSocket, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'
+import { createHttpServer, createNetServer, createSecureContext, Duplex, PassThrough, TLSSocket, type AddressInfo, type HttpServer, type IncomingMessage, type NetServer, type SecureContext, type SecureContextOptions, type ServerResponse, type Socket, type TlsOptions } from '../node/platform.ts'
 import { Server, type ConnectionHandler, type ServerCloseOptions, type ServerOptions } from './server.ts'
 import { classifyFirstBytes, FirstBytesKind } from './first-bytes.ts'
 
