@@ -6,7 +6,7 @@
 import type { Outgoing } from '../core/message.ts'
 import type { Protocol } from '../core/protocol.ts'
 import type { CloseInfo, Transport } from '../core/transport.ts'
-import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
+import { sharedWheel, WheelTimer, type TimerWheels } from '../internal/timer-wheel.ts'
 import type { SendChain } from './outbox.ts'
 import type { Pings } from './pings.ts'
 
@@ -20,8 +20,8 @@ export class CloseDeadline extends WheelTimer {
   readonly #protocol: Protocol
   readonly #timeout: number
 
-  constructor(transport: Transport, protocol: Protocol, timeout: number) {
-    super(sharedWheel(timeout))
+  constructor(transport: Transport, protocol: Protocol, timeout: number, wheels: TimerWheels = sharedWheel) {
+    super(wheels(timeout))
     this.#transport = transport
     this.#protocol = protocol
     this.#timeout = timeout

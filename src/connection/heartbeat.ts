@@ -5,7 +5,7 @@
  * timestamp.
  * @module
  */
-import { sharedWheel, WheelTimer, type TimerWheel } from '../internal/timer-wheel.ts'
+import { sharedWheel, WheelTimer, type TimerWheels } from '../internal/timer-wheel.ts'
 
 /** What the heartbeat asks of its connection (one object whose methods are shared, not closures). */
 export interface HeartbeatHooks {
@@ -32,28 +32,28 @@ export class Heartbeat extends WheelTimer {
   #keepAliveSent = false
   #stopped = false
 
-  /** Starts the timers, on `wheel` (by default the shared one for these durations). */
-  constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks, wheel?: TimerWheel) {
+  /** Starts the timers, on the wheel `wheels` gives for these durations (by default the shared one, on the real clock). */
+  constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks, wheels: TimerWheels = sharedWheel) {
     const first = Math.min(stallTimeout > 0 ? stallTimeout / 2 : Infinity, idleTimeout > 0 ? idleTimeout : Infinity)
-    super(wheel ?? sharedWheel(first))
+    super(wheels(first))
     this.stallTimeout = stallTimeout
     this.#idleTimeout = idleTimeout
     this.#hooks = hooks
-    this.#lastActivity = this.#lastMessage = Date.now()
+    this.#lastActivity = this.#lastMessage = this.now()
     this.schedule(first)
   }
 
   /** Bytes arrived from the peer. */
   activity(): void {
     if (this.stallTimeout > 0) {
-      this.#lastActivity = Date.now()
+      this.#lastActivity = this.now()
       this.#keepAliveSent = false
     }
   }
 
   /** A data message was sent or received. */
   message(): void {
-    if (this.#idleTimeout > 0) this.#lastMessage = Date.now()
+    if (this.#idleTimeout > 0) this.#lastMessage = this.now()
   }
 
   /** Stops the timers for good. */

@@ -6,6 +6,7 @@
 import { DEFAULTS } from '../core/defaults.ts'
 import type { Outgoing } from '../core/message.ts'
 import type { ProtocolOptions } from '../core/protocol.ts'
+import { sharedWheel, type TimerWheels } from '../internal/timer-wheel.ts'
 
 /** What a `keepAlive` hook gets: the connection, to send a ping or an application message. */
 export interface KeepAliveTarget {
@@ -46,6 +47,12 @@ export interface ConnectionOptions {
    * iteration still works and collects each message.
    */
   streaming?: boolean | undefined
+  /**
+   * Where the connection's timers (heartbeat, idle and close deadlines) are kept: a function
+   * giving the timer wheel for a shortest delay in ms. The default is wsflow's shared wheels on
+   * the real clock; tests pass wheels on a clock of their own.
+   */
+  timers?: TimerWheels | undefined
   /** Messages buffered for a consumer that is not reading before the socket stops being read (default 16). */
   highWaterMark?: number | undefined
   /** Bytes of buffered messages before the socket stops being read (default 1 MiB). */
@@ -54,6 +61,7 @@ export interface ConnectionOptions {
 
 /** What the connections made with equal options share: one object, where each had a field per option. */
 export interface Settings {
+  readonly timers: TimerWheels
   readonly closeTimeout: number
   readonly highWaterMark: number
   readonly highWaterMarkBytes: number
@@ -70,14 +78,15 @@ export function settingsFor(options: ConnectionOptions): Settings {
   const closeTimeout = options.closeTimeout ?? DEFAULTS.closeTimeout
   const highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark
   const highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULTS.highWaterMarkBytes
+  const timers = options.timers ?? sharedWheel
   const last = SETTINGS.get(options)
   if (
-    last !== undefined && last.streaming === streaming && last.maxMessageSize === maxMessageSize && last.closeTimeout === closeTimeout &&
+    last !== undefined && last.timers === timers && last.streaming === streaming && last.maxMessageSize === maxMessageSize && last.closeTimeout === closeTimeout &&
     last.highWaterMark === highWaterMark && last.highWaterMarkBytes === highWaterMarkBytes
   ) {
     return last
   }
-  const settings: Settings = { closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize }
+  const settings: Settings = { timers, closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize }
   SETTINGS.set(options, settings)
   return settings
 }

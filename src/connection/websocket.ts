@@ -109,7 +109,7 @@ export class WebSocket implements AsyncIterable<Message> {
     transport.attach(events)
     const stallTimeout = options.stallTimeout ?? 0
     const idleTimeout = options.idleTimeout ?? 0
-    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, events) : undefined
+    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, events, settings.timers) : undefined
     if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
   }
 
@@ -378,7 +378,7 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   #armCloseDeadline(): void {
-    this.#own().closeDeadline ??= new CloseDeadline(this.#transport, this.#protocol, this.#settings.closeTimeout)
+    this.#own().closeDeadline ??= new CloseDeadline(this.#transport, this.#protocol, this.#settings.closeTimeout, this.#settings.timers)
   }
 
   /**

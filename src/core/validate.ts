@@ -108,6 +108,7 @@ export const CONNECTION_OPTION_RULES: OptionRules = {
   stallTimeout: 'duration',
   idleTimeout: 'duration',
   keepAlive: 'function',
+  timers: 'function',
   streaming: 'boolean',
   highWaterMark: 'count',
   highWaterMarkBytes: 'count',

@@ -42,6 +42,11 @@ export class TimerWheel {
     this.#now = now
   }
 
+  /** The wheel's clock, in milliseconds. */
+  now(): number {
+    return this.#now()
+  }
+
   /** Entries scheduled and not yet called back nor cancelled. */
   get size(): number {
     return this.#size
@@ -135,6 +140,11 @@ export abstract class WheelTimer implements WheelEntry {
     this.#wheel.cancel(this)
   }
 
+  /** The time on its wheel's clock, in milliseconds. */
+  protected now(): number {
+    return this.#wheel.now()
+  }
+
   /** What happens when it is due; `now` is the wheel's time. */
   abstract onWheel(now: number): void
 }
@@ -152,3 +162,6 @@ export function sharedWheel(shortest: number): TimerWheel {
   if (wheel === undefined) wheels.set(resolution, (wheel = new TimerWheel(resolution)))
   return wheel
 }
+
+/** Where a connection's timers go: the wheel for timers whose shortest delay is `shortest` ms. */
+export type TimerWheels = (shortest: number) => TimerWheel
