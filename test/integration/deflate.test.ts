@@ -7,6 +7,8 @@
  * counts RSV1, so that each test proves both ends compressed. Then 200 wsflow connections with
  * compression open at once: rss per connection, bounded, and a clean close for all.
  */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createConnection, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -333,6 +335,131 @@ test('many messages in a row keep their order, both directions (500 messages, mi
         await within(server.close({ timeout: 500 }), 3000, 'server close')
       }
     }
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+// Small messages: compressed in every direction with context takeover, whatever the threshold
+
+/** 100 chat-like JSON messages of 100-200 bytes, under the default 1 KiB threshold. */
+const CHAT = Array.from({ length: 100 }, (_, i) =>
+  `{"type":"message","id":"m-${String(i).padStart(6, '0')}","room":"general","from":"${['alice', 'bob', 'carol'][i % 3]}","text":"${'the build is green again '.repeat(1 + (i % 4))}","ts":${1718000000000 + i * 977}}`)
+
+/** Sends CHAT one message at a time (each echo checked) and returns the relay's counts of compressed data frames. */
+async function chat(client: Peer, r: Relay, label: string): Promise<{ up: number; down: number }> {
+  for (const [i, m] of CHAT.entries()) {
+    await client.send(m)
+    const got = await client.receive(5000)
+    assert.ok(got.type === 'text' && sameBytes(got.data, bytesOf(m)), `${label}: message ${i} echoed`)
+  }
+  await closeClient(client, label)
+  assert.equal([...r.up.bad, ...r.down.bad], [], `${label}: RSV bits`)
+  assert.is(r.up.frames - 1, CHAT.length, `${label}: data frames up (and one close)`)
+  return { up: r.up.compressed, down: r.down.compressed }
+}
+
+test('small messages with the default threshold: wsflow client → ws server, compressed both ways (context takeover both ways)', async () => {
+  const server = await wsEcho({})
+  const r = await relay(server.port)
+  try {
+    const client = wsflowPeer(await within(connect(`ws://127.0.0.1:${r.port}/`, { perMessageDeflate: true }), 3000, 'connect'))
+    assert.equal(await chat(client, r, 'wsflow→ws'), { up: CHAT.length, down: CHAT.length })
+  } finally {
+    await r.close()
+    await server.close()
+  }
+})
+
+test('small messages with the default threshold: ws client → wsflow server keeping its context, compressed both ways', async () => {
+  const server = await wsflowEcho({ serverNoContextTakeover: false })
+  const r = await relay(server.port)
+  try {
+    const client = wsPeer(await openWsClient(`ws://127.0.0.1:${r.port}/`, undefined, { perMessageDeflate: {} }), 'client')
+    assert.equal(await chat(client, r, 'ws→wsflow'), { up: CHAT.length, down: CHAT.length })
+  } finally {
+    await r.close()
+    await within(server.close({ timeout: 500 }), 3000, 'server close')
+  }
+})
+
+test('small messages with the default threshold: the threshold still applies in a direction without context takeover', async () => {
+  // wsflow's server resets its compressor by default (server_no_context_takeover): what it sends
+  // below 1 KiB goes uncompressed, what the ws client sends (context takeover) is compressed.
+  const server = await wsflowEcho({})
+  const r = await relay(server.port)
+  try {
+    const client = wsPeer(await openWsClient(`ws://127.0.0.1:${r.port}/`, undefined, { perMessageDeflate: {} }), 'client')
+    assert.match(extensionsOf(r.down.head), 'server_no_context_takeover')
+    assert.equal(await chat(client, r, 'ws→wsflow defaults'), { up: CHAT.length, down: 0 })
+  } finally {
+    await r.close()
+    await within(server.close({ timeout: 500 }), 3000, 'server close')
+  }
+  // A wsflow client that promises client_no_context_takeover: its own small messages go uncompressed.
+  const ws = await wsEcho({})
+  const r2 = await relay(ws.port)
+  try {
+    const client = wsflowPeer(await within(connect(`ws://127.0.0.1:${r2.port}/`, { perMessageDeflate: { clientNoContextTakeover: true } }), 3000, 'connect'))
+    assert.equal(await chat(client, r2, 'wsflow cnct→ws'), { up: 0, down: CHAT.length })
+  } finally {
+    await r2.close()
+    await ws.close()
+  }
+})
+
+// libwebsockets' test client (Debian's libwebsockets-test-server package) offers
+// `permessage-deflate; client_no_context_takeover` and, in --justmirror mode, sends small
+// lws-mirror-protocol messages ("c #RRGGBB x y r;", ~25 bytes) as fast as it can write. It stops
+// sending after an uncompressed message arrives on a connection with permessage-deflate (some
+// 20-40 messages, then nothing); compressed answers keep it going.
+const LWS_CLIENT = '/usr/bin/libwebsockets-test-client'
+const lwsTest = existsSync(LWS_CLIENT) ? test : test.skip
+if (!existsSync(LWS_CLIENT)) console.log(`  (libwebsockets interop skipped: ${LWS_CLIENT} is not installed; apt-get install libwebsockets-test-server)`)
+
+lwsTest('libwebsockets test client → wsflow server keeping its context: 2,000 small messages mirrored, every answer compressed', async () => {
+  const WANTED = 2000
+  let received = 0
+  let reached: (() => void) | undefined
+  const enough = new Promise<void>((resolve) => (reached = resolve))
+  const server = await serve({ host: '127.0.0.1', port: 0, protocols: ['lws-mirror-protocol'], perMessageDeflate: { serverNoContextTakeover: false } }, async (ws) => {
+    for await (const m of ws) {
+      assert.match(m.text(), /^c #[0-9A-F]{6} \d+ \d+ \d+;$/)
+      if (++received === WANTED) reached?.()
+      await ws.send(m)
+    }
+  })
+  const r = await relay(server.port)
+  const child = spawn(LWS_CLIENT, ['127.0.0.1', `--port=${r.port}`, '--justmirror'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let log = ''
+  const keep = (chunk: Buffer): void => {
+    log = (log + chunk.toString()).slice(-2000)
+  }
+  child.stdout.on('data', keep)
+  child.stderr.on('data', keep)
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  /** SIGINT (the client's own stop), then SIGKILL if it has not exited 2 s later. */
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGINT')
+    await within(exited, 2000, 'libwebsockets client exit').catch(() => child.kill('SIGKILL'))
+    await within(exited, 3000, 'libwebsockets client killed')
+  }
+  try {
+    await within(enough, 15_000, `${WANTED} messages from the libwebsockets client`).catch((error: unknown) => {
+      throw new Error(`${String(error)}: ${received} received; the client's log ends with: ${log}`)
+    })
+    assert.match(extensionsOf(r.down.head), 'client_no_context_takeover')
+    assert.not.match(extensionsOf(r.down.head), 'server_no_context_takeover')
+    await stop()
+    // Every data frame the server sent came compressed; the one frame that may not be is its close.
+    // (Answers still in flight when the client stopped never reach the relay: at least half did.)
+    assert.ok(r.down.compressed >= WANTED / 2, `${r.down.compressed} compressed frames down`)
+    assert.ok(r.down.frames - r.down.compressed <= 1, `${r.down.frames - r.down.compressed} of ${r.down.frames} frames down uncompressed`)
+    assert.equal([...r.up.bad, ...r.down.bad], [], 'RSV bits')
+  } finally {
+    await stop()
+    await r.close()
+    await within(server.close({ timeout: 500 }), 3000, 'server close')
   }
 })
 

@@ -548,15 +548,57 @@ test('release() during an operation rejects it and frees zlib at once', async ()
   busy.release()
 })
 
-test('isCompressible: below the threshold false', () => {
-  const codec = new PerMessageDeflate(DEFAULTS, 'client', {})
-  assert.not.ok(codec.isCompressible(new Uint8Array(1023)))
-  assert.ok(codec.isCompressible(new Uint8Array(1024)))
-  const all = new PerMessageDeflate(DEFAULTS, 'client', { threshold: 0 })
+test('isCompressible: every message with context takeover in the sending direction, from the threshold up without', () => {
+  // Truth table: [server_no_context_takeover, client_no_context_takeover] -> does the client / the
+  // server compress a message below the threshold? Each side looks at its own sending direction.
+  const table: [boolean, boolean, boolean, boolean][] = [
+    [false, false, true, true],
+    [true, false, true, false],
+    [false, true, false, true],
+    [true, true, false, false],
+  ]
+  for (const [serverNoContextTakeover, clientNoContextTakeover, clientSmall, serverSmall] of table) {
+    const { client, server } = pair({ serverNoContextTakeover, clientNoContextTakeover })
+    const label = `snct ${serverNoContextTakeover}, cnct ${clientNoContextTakeover}`
+    assert.is(client.isCompressible(new Uint8Array(1023)), clientSmall, `${label}: client, 1023 B`)
+    assert.is(server.isCompressible(new Uint8Array(1023)), serverSmall, `${label}: server, 1023 B`)
+    assert.is(client.isCompressible(new Uint8Array(0)), clientSmall, `${label}: client, 0 B`)
+    assert.is(server.isCompressible(new Uint8Array(0)), serverSmall, `${label}: server, 0 B`)
+    assert.ok(client.isCompressible(new Uint8Array(1024)), `${label}: client, 1024 B`)
+    assert.ok(server.isCompressible(new Uint8Array(1024)), `${label}: server, 1024 B`)
+  }
+  const reset = { ...DEFAULTS, clientNoContextTakeover: true }
+  const all = new PerMessageDeflate(reset, 'client', { threshold: 0 })
   assert.ok(all.isCompressible(new Uint8Array(0)))
-  const some = new PerMessageDeflate(DEFAULTS, 'client', { threshold: 10 })
+  const some = new PerMessageDeflate(reset, 'client', { threshold: 10 })
   assert.not.ok(some.isCompressible(new Uint8Array(9)))
   assert.ok(some.isCompressible(new Uint8Array(10)))
+  const takeover = new PerMessageDeflate(DEFAULTS, 'client', { threshold: 10 })
+  assert.ok(takeover.isCompressible(new Uint8Array(9)), 'the threshold does not apply with context takeover')
+})
+
+test('small messages with context takeover compress against the window, and round-trip', async () => {
+  const { client, server } = pair()
+  let payload = 0
+  let wire = 0
+  for (let i = 0; i < 50; i++) {
+    const text = utf8(`{"type":"message","id":"m-${String(i).padStart(6, '0')}","room":"general","from":{"id":"u-1002","name":"carol"},"text":"the build is green again ${i}","ts":${1718000000000 + i * 977}}`)
+    const compressed = await client.compress(text)
+    if (i > 0) {
+      payload += text.length
+      wire += compressed.length
+    }
+    same(await server.decompress(compressed, true) as Uint8Array, text, `message ${i}`)
+  }
+  // The first message fills the window; the next 49 (about 150 B each) refer to it.
+  assert.ok(wire < payload / 3, `${wire} compressed bytes for ${payload} payload bytes`)
+  // One byte and empty messages too (RFC 7692 §7.2.3.6 for the empty one), in both directions.
+  for (const data of [Uint8Array.of(0x7b), new Uint8Array(0), utf8('}')]) {
+    same(await transfer(client, server, data), data, `client ${data.length} B`)
+    same(await transfer(server, client, data), data, `server ${data.length} B`)
+  }
+  client.release()
+  server.release()
 })
 
 test('invalid options are a programming error', () => {
