@@ -7,8 +7,10 @@
  * counts RSV1, so that each test proves both ends compressed. Then 200 wsflow connections with
  * compression open at once: rss per connection, bounded, and a clean close for all.
  */
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createConnection, createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -461,6 +463,137 @@ lwsTest('libwebsockets test client → wsflow server keeping its context: 2,000 
     await r.close()
     await within(server.close({ timeout: 500 }), 3000, 'server close')
   }
+})
+
+// A libwebsockets echo server with permessage-deflate (Debian's libwebsockets-test-server never
+// agrees to the extension: it checks the RX buffer of its first protocol, dumb-increment's 10
+// bytes, against the 128 the extension needs), compiled here against libwebsockets-dev.
+const LWS_ECHO_C = `#include <libwebsockets.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_PAYLOAD 4096
+#define QUEUE 64
+
+struct message { unsigned char buf[LWS_PRE + MAX_PAYLOAD]; size_t len; int first, final, binary; };
+struct session { struct message queue[QUEUE]; unsigned head, tail; };
+
+static volatile int interrupted;
+
+static int callback_echo(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  struct session *s = user;
+  switch (reason) {
+  case LWS_CALLBACK_RECEIVE: {
+    if (len > MAX_PAYLOAD || s->head - s->tail >= QUEUE) return -1;
+    struct message *m = &s->queue[s->head % QUEUE];
+    memcpy(m->buf + LWS_PRE, in, len);
+    m->len = len;
+    m->first = lws_is_first_fragment(wsi);
+    m->final = lws_is_final_fragment(wsi);
+    m->binary = lws_frame_is_binary(wsi);
+    s->head++;
+    lws_callback_on_writable(wsi);
+    break;
+  }
+  case LWS_CALLBACK_SERVER_WRITEABLE: {
+    if (s->tail == s->head) break;
+    struct message *m = &s->queue[s->tail % QUEUE];
+    int flags = lws_write_ws_flags(m->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT, m->first, m->final);
+    if (lws_write(wsi, m->buf + LWS_PRE, m->len, (enum lws_write_protocol)flags) < (int)m->len) return -1;
+    s->tail++;
+    if (s->tail != s->head) lws_callback_on_writable(wsi);
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+static struct lws_protocols protocols[] = {
+  { "echo", callback_echo, sizeof(struct session), MAX_PAYLOAD, 0, NULL, 0 },
+  { NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static const struct lws_extension extensions[] = {
+  { "permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate" },
+  { NULL, NULL, NULL }
+};
+
+static void on_signal(int sig) { (void)sig; interrupted = 1; }
+
+int main(void) {
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+  info.port = 0;
+  info.iface = "lo";
+  info.protocols = protocols;
+  info.extensions = extensions;
+  struct lws_context *context = lws_create_context(&info);
+  if (context == NULL) return 1;
+  struct lws_vhost *vhost = lws_get_vhost_by_name(context, "default");
+  printf("listening %d\\n", vhost ? lws_get_vhost_listen_port(vhost) : -1);
+  fflush(stdout);
+  while (!interrupted && lws_service(context, 0) >= 0) {}
+  lws_context_destroy(context);
+  return 0;
+}
+`
+
+/** Compiles the echo server into a temporary directory; undefined (with the reason) without gcc or libwebsockets-dev. */
+function buildLwsEcho(): { binary: string; dir: string } | string {
+  const flags = spawnSync('pkg-config', ['--cflags', '--libs', 'libwebsockets'], { encoding: 'utf8' })
+  if (flags.status !== 0) return 'pkg-config finds no libwebsockets (apt-get install libwebsockets-dev)'
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-lws-'))
+  writeFileSync(join(dir, 'echo.c'), LWS_ECHO_C)
+  const binary = join(dir, 'echo')
+  const cc = spawnSync('gcc', ['-O1', '-o', binary, join(dir, 'echo.c'), ...flags.stdout.trim().split(/\s+/)], { encoding: 'utf8', timeout: 60_000 })
+  if (cc.status !== 0) {
+    rmSync(dir, { recursive: true, force: true })
+    return `gcc failed: ${cc.error?.message ?? cc.stderr}`
+  }
+  return { binary, dir }
+}
+
+const lwsEcho = buildLwsEcho()
+const lwsEchoTest = typeof lwsEcho === 'string' ? test.skip : test
+if (typeof lwsEcho === 'string') console.log(`  (libwebsockets server interop skipped: ${lwsEcho})`)
+
+lwsEchoTest('wsflow client → libwebsockets server: small messages compressed (context takeover), every echo intact', async () => {
+  if (typeof lwsEcho === 'string') return
+  const child = spawn(lwsEcho.binary, [], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  let r: Relay | undefined
+  try {
+    const port = await within(new Promise<number>((resolve, reject) => {
+      let out = ''
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString()
+        const found = /listening (\d+)/.exec(out)
+        if (found !== null) resolve(Number(found[1]))
+      })
+      child.once('exit', (code) => reject(new Error(`the libwebsockets echo server exited (${code})`)))
+    }), 5000, 'libwebsockets echo server listening')
+    r = await relay(port)
+    const ws = await within(connect(`ws://127.0.0.1:${r.port}/`, { protocols: ['echo'], perMessageDeflate: true }), 3000, 'connect')
+    assert.is(ws.protocol, 'echo')
+    assert.is(wsflowAgreed(ws), '', 'permessage-deflate agreed, without parameters')
+    const counts = await chat(wsflowPeer(ws), r, 'wsflow→libwebsockets')
+    assert.is(counts.up, CHAT.length, 'every small message compressed by wsflow, and inflated by libwebsockets')
+    console.log(`  libwebsockets compressed ${counts.down} of its ${CHAT.length} echoes`)
+  } finally {
+    await r?.close()
+    child.kill('SIGTERM')
+    await within(exited, 3000, 'libwebsockets echo server exit').catch(() => child.kill('SIGKILL'))
+  }
+})
+
+test.after(() => {
+  if (typeof lwsEcho !== 'string') rmSync(lwsEcho.dir, { recursive: true, force: true })
 })
 
 // ---------------------------------------------------------------------------------------------
