@@ -333,7 +333,7 @@ export class PerMessageDeflate {
    * bench/compression.ts, 1,000 chat-like JSON messages of 67-300 bytes echoed with context
    * takeover: 0.26 wire bytes per payload byte with every message compressed (as ws), 1.04 with the
    * threshold applied. Without context takeover each message starts from an empty window: the same
-   * messages, all compressed, still take 0.79 of their size on the wire for some 15x the CPU of
+   * messages, all compressed, still take 0.79 of their size on the wire for 18-22x the CPU of
    * sending them plain (the row "no context takeover, threshold 0"), so the threshold applies there.
    * Peers see the difference too: libwebsockets' 4.1 client stops sending after an uncompressed
    * message arrives on a connection with permessage-deflate (test/integration/deflate.test.ts).
