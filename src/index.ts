@@ -35,3 +35,4 @@ export { PerMessageDeflate, getZlibActivity, setZlibConcurrency, type PerMessage
 export { bridge, streamDuplex, webSocketBytes, type BridgeOptions, type BridgeResult, type ByteDuplex } from './bridge/index.ts'
 export { OnePortServer, serveOnePort, type OnePortOptions, type RawConnectionInfo, type RawHandler } from './server/sniff.ts'
 export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions } from './server/first-bytes.ts'
+export { TimerWheel, sharedWheel, type TimerWheels, type WheelEntry } from './internal/timer-wheel.ts'

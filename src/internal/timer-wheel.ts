@@ -13,8 +13,11 @@
 export interface WheelEntry {
   /** Called once per schedule, at or after its deadline (less than two resolutions late), with the time. */
   onWheel(now: number): void
+  /** The time it is due at (the wheel's). */
   wheelDeadline: number
+  /** Its slot in the wheel, -1 while not scheduled. */
   wheelSlot: number
+  /** Its place in that slot. */
   wheelIndex: number
 }
 
