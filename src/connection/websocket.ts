@@ -8,28 +8,35 @@
  */
 import { EMPTY } from '../core/byte-queue.ts'
 import { buildClosePayload } from '../core/close-payload.ts'
-import { CloseCode, ConnectionClosedError, InvalidArgumentError, StallError, type ProtocolError } from '../core/errors.ts'
+import { CloseCode, InvalidArgumentError } from '../core/errors.ts'
 import type { ExtensionOffer } from '../core/handshake/extensions.ts'
 import { Message, toMessage, type MessageType, type Outgoing } from '../core/message.ts'
 import type { PreparedMessage } from '../core/prepared.ts'
-import { Protocol, type CloseOutcome, type ProtocolHandler, type ReadyState } from '../core/protocol.ts'
-import { Heartbeat, type HeartbeatHooks } from './heartbeat.ts'
-import { Inbox, iterate, type InboxControl, type RecvOptions } from './inbox.ts'
+import type { ReadyState } from '../core/protocol.ts'
+import { Driver, noop } from './driver.ts'
+import { iterate, type RecvOptions } from './inbox.ts'
 import type { MessageStream } from './message-stream.ts'
-import { CloseDeadline, ColdState, NO_COLD } from './cold-state.ts'
-import { protocolOptionsFor, settingsFor, type ConnectionOptions, type Settings } from './options.ts'
-import { SendChain } from './outbox.ts'
+import type { ConnectionOptions } from './options.ts'
 import { nextPingPayload, Pings } from './pings.ts'
-import type { CloseInfo, MessageCodec, RequestInfo, Transport, TransportHandlers } from './types.ts'
+import type { CloseInfo, MessageCodec, RequestInfo, Transport } from './types.ts'
 
-const RESOLVED = Promise.resolve()
 const NO_EXTENSIONS: readonly ExtensionOffer[] = Object.freeze([])
-const noop = (): void => undefined
+const NO_TOPICS: ReadonlySet<string> = new Set()
 
 /** Watches connections open and close; one object may watch many (a server's registry, pub/sub's). */
 export interface ConnectionObserver {
   /** The connection closed (called before `closed` resolves). */
   closed(ws: WebSocket, info: CloseInfo): void
+}
+
+/** Where a connection's topics are kept (its server's pub/sub hub): what `ws.subscribe`, `ws.unsubscribe` and `ws.topics` call. */
+export interface TopicRegistry {
+  /** Subscribes `ws` to `topic`; false if it already was. */
+  subscribe(ws: WebSocket, topic: string): boolean
+  /** Unsubscribes `ws` from `topic`; false if it was not subscribed. */
+  unsubscribe(ws: WebSocket, topic: string): boolean
+  /** The topics `ws` is subscribed to. */
+  topicsOf(ws: WebSocket): ReadonlySet<string>
 }
 
 /** What the client or server that opened a connection tells it. */
@@ -51,6 +58,8 @@ export interface ConnectionInit {
    * subscriptions. One array may serve every connection, so that none holds a closure for it.
    */
   observers?: readonly ConnectionObserver[] | undefined
+  /** The pub/sub hub behind `ws.subscribe` (server side; it is one of the observers too). */
+  topics?: TopicRegistry | undefined
 }
 
 /**
@@ -83,14 +92,8 @@ export class WebSocket implements AsyncIterable<Message> {
   /** The opening request (server side only). */
   readonly request: RequestInfo | undefined
 
-  readonly #transport: Transport
-  readonly #protocol: Protocol
-  readonly #inbox: Inbox
-  readonly #codec: MessageCodec | undefined
-  readonly #settings: Settings
-  readonly #heartbeat: Heartbeat | undefined
-  readonly #observers: readonly ConnectionObserver[] | undefined
-  #cold: ColdState = NO_COLD
+  readonly #topics: TopicRegistry | undefined
+  readonly #d: Driver<WebSocket>
 
   /** Creates a connection over an open transport once the opening handshake is done. */
   constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}, allocate?: (length: number) => Uint8Array) {
@@ -98,33 +101,18 @@ export class WebSocket implements AsyncIterable<Message> {
     this.protocol = init.protocol ?? ''
     this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
-    this.#transport = transport
-    this.#codec = init.codec
-    this.#observers = init.observers
-    const settings = (this.#settings = settingsFor(options))
-    // One object serves the transport, the protocol, the inbox and the heartbeat: its methods are shared, not closures.
-    const events = new WebSocket.#Events(this, options.keepAlive)
-    this.#protocol = new Protocol(protocolOptionsFor(options, init.role, init.codec !== undefined, allocate), events, transport)
-    this.#inbox = new Inbox(events, settings)
-    transport.attach(events)
-    const stallTimeout = options.stallTimeout ?? 0
-    const idleTimeout = options.idleTimeout ?? 0
-    this.#heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, events, settings.timers) : undefined
-    if (init.head !== undefined && init.head.length > 0) this.#receive(init.head)
-  }
-
-  #own(): ColdState {
-    return this.#cold === NO_COLD ? (this.#cold = new ColdState()) : this.#cold
+    this.#topics = init.topics
+    this.#d = new Driver(this, transport, init, options, allocate)
   }
 
   /** Prepared messages not sent because the connection's send budget was exceeded (see {@link WebSocket.sendPrepared}). */
   get droppedMessages(): number {
-    return this.#cold.dropped
+    return this.#d.cold.dropped
   }
 
   /** A promise of how the connection ended; it never rejects. */
   get closed(): Promise<CloseInfo> {
-    const cold = this.#own()
+    const cold = this.#d.own()
     if (cold.closed === undefined) {
       const end = cold.end
       cold.closed = end !== undefined ? Promise.resolve(end.info) : new Promise((resolve) => {
@@ -136,12 +124,12 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** The connection's state: 'open', 'closing' (a close frame was sent or received) or 'closed'. */
   get readyState(): ReadyState {
-    return this.#cold.closing !== undefined && this.#protocol.readyState === 'open' ? 'closing' : this.#protocol.readyState
+    return this.#d.cold.closing !== undefined && this.#d.protocol.readyState === 'open' ? 'closing' : this.#d.protocol.readyState
   }
 
   /** Bytes handed to `send` and not yet written to the socket, in bytes. */
   get bufferedAmount(): number {
-    return this.#transport.bufferedAmount
+    return this.#d.transport.bufferedAmount
   }
 
   /** The messages, for the it-stream-types duplex shape `{ source, sink }`. */
@@ -151,7 +139,7 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Sends each item of `source` (awaiting backpressure); closes with 1000 when it ends, 1011 if it throws. */
   get sink(): (source: AsyncIterable<Outgoing> | Iterable<Outgoing>) => Promise<void> {
-    const cold = this.#own()
+    const cold = this.#d.own()
     cold.sink ??= (source) => this.#sinkFrom(source)
     return cold.sink
   }
@@ -160,14 +148,10 @@ export class WebSocket implements AsyncIterable<Message> {
     try {
       for await (const data of source) await this.send(data)
     } catch (error) {
-      if (this.#canSend()) void this.close(CloseCode.INTERNAL_ERROR)
+      if (this.#d.canSend()) void this.close(CloseCode.INTERNAL_ERROR)
       throw error
     }
     await this.close(CloseCode.NORMAL)
-  }
-
-  #canSend(): boolean {
-    return this.#cold.closing === undefined && this.#protocol.canSend
   }
 
   /**
@@ -177,8 +161,9 @@ export class WebSocket implements AsyncIterable<Message> {
    * and with an {@link InvalidArgumentError} for a value that cannot be sent.
    */
   send(data: Outgoing): Promise<void> {
-    if (!this.#canSend()) return rejected(this.#closedError('cannot send'))
-    this.#heartbeat?.message()
+    const d = this.#d
+    if (!d.canSend()) return rejected(d.closedError('cannot send'))
+    d.heartbeat?.message()
     let type: MessageType = 'binary'
     let payload: Uint8Array
     if (data instanceof Uint8Array) {
@@ -194,15 +179,15 @@ export class WebSocket implements AsyncIterable<Message> {
       type = message.type
       payload = message.data
     }
-    const codec = this.#codec
+    const codec = d.codec
     if (codec !== undefined && codec.isCompressible(payload)) {
       const compressed = codec.compress(payload)
       compressed.catch(noop) // handled in order, by the chain
-      return this.#chain().then(() => compressed.then((deflated) => this.#protocol.send(type, deflated, true)), () => this.#whenWritable(), () => this.#closedError('the message could not be compressed'))
+      return d.chain().then(() => compressed.then((deflated) => d.protocol.send(type, deflated, true)), () => d.whenWritable(), () => d.closedError('the message could not be compressed'))
     }
-    if (this.#cold.sendChain?.idle === false) return this.#chain().then(() => this.#protocol.send(type, payload), () => this.#whenWritable(), () => this.#closedError('cannot send'))
-    this.#protocol.send(type, payload)
-    return this.#whenWritable()
+    if (d.cold.sendChain?.idle === false) return d.chain().then(() => d.protocol.send(type, payload), () => d.whenWritable(), () => d.closedError('cannot send'))
+    d.protocol.send(type, payload)
+    return d.whenWritable()
   }
 
   /**
@@ -210,31 +195,25 @@ export class WebSocket implements AsyncIterable<Message> {
    * unless more than `maxBufferedAmount` bytes (default: no limit) already wait to be written:
    * then nothing is sent, {@link WebSocket.droppedMessages} counts it, and false is returned (the
    * caller's slow-consumer policy decides what follows). Returns false once closing too. Never
-   * waits and never throws.
+   * waits and never throws. A server's connection with permessage-deflate is sent the same
+   * uncompressed frame (RFC 7692 §6: a message may go uncompressed, RSV1 clear), after the
+   * messages still being compressed, so that a prepared message is never compressed per connection.
    */
   sendPrepared(message: PreparedMessage, maxBufferedAmount = Infinity): boolean {
-    if (!this.#canSend()) return false
-    if (this.#transport.bufferedAmount + message.data.length > maxBufferedAmount) {
-      this.#own().dropped++
+    const d = this.#d
+    if (!d.canSend()) return false
+    if (d.transport.bufferedAmount + message.data.length > maxBufferedAmount) {
+      d.own().dropped++
       return false
     }
-    this.#heartbeat?.message()
-    if (this.role === 'server' && this.#codec === undefined) return this.#protocol.sendPrepared(message.frame)
+    d.heartbeat?.message()
+    if (this.role === 'server') {
+      if (d.cold.sendChain?.idle !== false) return d.protocol.sendPrepared(message.frame)
+      void d.chain().then(() => d.protocol.sendPrepared(message.frame), noop)
+      return true
+    }
     this.send(new Message(message.type, message.data)).catch(noop)
     return true
-  }
-
-  #chain(): SendChain {
-    return (this.#own().sendChain ??= new SendChain({ sendFailed: (error) => this.#fail(error) }))
-  }
-
-  #whenWritable(): Promise<void> {
-    if (this.#transport.writable) return RESOLVED
-    const drained = this.#transport.whenDrained().catch(() => {
-      throw this.#closedError('the connection closed before the data could be sent')
-    })
-    drained.catch(noop)
-    return drained
   }
 
   /**
@@ -243,22 +222,22 @@ export class WebSocket implements AsyncIterable<Message> {
    * 125 bytes) defaults to a counter.
    */
   ping(payload?: string | Uint8Array, options: { timeout?: number | undefined } = {}): Promise<number> {
-    if (this.#protocol.closeSent !== undefined || this.#protocol.readyState === 'closed') return rejected(this.#closedError('cannot ping'))
+    if (this.#d.protocol.closeSent !== undefined || this.#d.protocol.readyState === 'closed') return rejected(this.#d.closedError('cannot ping'))
     let data: Uint8Array
     try {
       data = payload === undefined ? nextPingPayload() : toMessage(payload).data
-      this.#protocol.ping(data) // throws for more than 125 bytes, before anything is kept
+      this.#d.protocol.ping(data) // throws for more than 125 bytes, before anything is kept
     } catch (error) {
       return rejected(error)
     }
-    const result = (this.#own().pings ??= new Pings()).expect(data, options.timeout)
+    const result = (this.#d.own().pings ??= new Pings()).expect(data, options.timeout)
     result.catch(noop)
     return result
   }
 
   /** Sends an unsolicited pong (RFC 6455 §5.5.3: a one-way heartbeat). Throws once closing. */
   pong(payload: string | Uint8Array = EMPTY): void {
-    if (!this.#protocol.pong(toMessage(payload).data)) throw this.#closedError('cannot pong')
+    if (!this.#d.protocol.pong(toMessage(payload).data)) throw this.#d.closedError('cannot pong')
   }
 
   /**
@@ -268,24 +247,49 @@ export class WebSocket implements AsyncIterable<Message> {
    * waits. Rejects with an {@link InvalidArgumentError} for a code that may not be sent.
    */
   close(code: number = CloseCode.NORMAL, reason = ''): Promise<CloseInfo> {
-    if (this.#canSend() || this.#protocol.closePending) {
+    if (this.#d.canSend() || this.#d.protocol.closePending) {
       try {
         buildClosePayload(code, reason) // validates before anything is sent
       } catch (error) {
         return rejected(error)
       }
-      this.#own().closing = { code, reason }
-      const chain = this.#cold.sendChain
-      if (chain?.idle === false) void chain.then(() => this.#protocol.close(code, reason), noop)
-      else this.#protocol.close(code, reason)
-      this.#armCloseDeadline()
+      this.#d.own().closing = { code, reason }
+      const chain = this.#d.cold.sendChain
+      if (chain?.idle === false) void chain.then(() => this.#d.protocol.close(code, reason), noop)
+      else this.#d.protocol.close(code, reason)
+      this.#d.armCloseDeadline()
     }
     return this.closed
   }
 
+  /**
+   * Subscribes this connection to `topic` on the pub/sub hub of the server that accepted it, so
+   * that `server.publish(topic, data)` reaches it; it leaves every topic when it closes. Returns
+   * false if it was subscribed already (or is closed). Throws an {@link InvalidArgumentError} for
+   * a bad topic (empty, longer than 1,024 characters, not a string) and on a client's connection.
+   */
+  subscribe(topic: string): boolean {
+    return this.#hub('subscribe').subscribe(this, topic)
+  }
+
+  /** Unsubscribes this connection from `topic`; false if it was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return this.#hub('unsubscribe').unsubscribe(this, topic)
+  }
+
+  /** The topics this connection is subscribed to (a snapshot). */
+  get topics(): ReadonlySet<string> {
+    return this.#topics?.topicsOf(this) ?? NO_TOPICS
+  }
+
+  #hub(call: string): TopicRegistry {
+    if (this.#topics === undefined) throw new InvalidArgumentError(`${call}: topics belong to a server's connections (this one has no pub/sub hub)`)
+    return this.#topics
+  }
+
   /** Closes the TCP connection at once, without a closing handshake (the close code is 1006). */
   terminate(): void {
-    this.#transport.destroy()
+    this.#d.transport.destroy()
   }
 
   /**
@@ -294,16 +298,16 @@ export class WebSocket implements AsyncIterable<Message> {
    * message that arrives after is kept for the next read.
    */
   recv(options?: RecvOptions): Promise<Message> {
-    this.#inbox.abandonTaken()
-    const item = this.#inbox.recv(options, () => this.#endError())
-    return this.#settings.streaming ? item.then((m) => (m as MessageStream).collect(this.#settings.maxMessageSize)) : (item as Promise<Message>)
+    this.#d.inbox.abandonTaken()
+    const item = this.#d.inbox.recv(options, () => this.#d.endError())
+    return this.#d.settings.streaming ? item.then((m) => (m as MessageStream).collect(this.#d.settings.maxMessageSize)) : (item as Promise<Message>)
   }
 
   /** Returns an iterator over the messages (leaving it early loses nothing; see the class doc). */
   [Symbol.asyncIterator](): AsyncIterator<Message, undefined> & AsyncIterable<Message> {
-    if (!this.#settings.streaming) return iterate<Message>(this.#inbox, undefined)
-    const limit = this.#settings.maxMessageSize
-    return iterate<Message>(this.#inbox, (item) => (item as MessageStream).collect(limit))
+    if (!this.#d.settings.streaming) return iterate<Message>(this.#d.inbox, undefined)
+    const limit = this.#d.settings.maxMessageSize
+    return iterate<Message>(this.#d.inbox, (item) => (item as MessageStream).collect(limit))
   }
 
   /**
@@ -311,243 +315,16 @@ export class WebSocket implements AsyncIterable<Message> {
    * the `streaming` option. Moving on to the next message drops what is left of the previous one.
    */
   streams(): AsyncIterable<MessageStream> {
-    if (!this.#settings.streaming) throw new InvalidArgumentError('streams() needs a connection opened with { streaming: true }')
-    return { [Symbol.asyncIterator]: () => iterate<MessageStream>(this.#inbox, (item) => item as MessageStream) }
+    if (!this.#d.settings.streaming) throw new InvalidArgumentError('streams() needs a connection opened with { streaming: true }')
+    return { [Symbol.asyncIterator]: () => iterate<MessageStream>(this.#d.inbox, (item) => item as MessageStream) }
   }
 
   /** Message payloads as bytes, for `stream.pipeline` into files and stdout (chunk by chunk in streaming mode). */
   async *bytes(): AsyncGenerator<Uint8Array, void, undefined> {
-    if (this.#settings.streaming) {
+    if (this.#d.settings.streaming) {
       for await (const stream of this.streams()) yield* stream
     } else {
       for await (const message of this) yield message.data
-    }
-  }
-
-  // ---- the driver ------------------------------------------------------------------------
-
-  #receive(chunk: Uint8Array): void {
-    this.#heartbeat?.activity()
-    this.#inbox.beforeChunk()
-    this.#protocol.receiveData(chunk)
-  }
-
-  #onMessage(message: Message): void {
-    this.#heartbeat?.message()
-    const cold = this.#cold
-    // Messages after a compressed one still being inflated wait for it (in order).
-    if (cold.receiveChain !== undefined && !cold.inflating) this.#afterReceives(() => this.#inbox.push(message))
-    else this.#inbox.push(message)
-  }
-
-  #onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void {
-    const inflated = this.#codec!.decompress(payload, fin)
-    inflated.catch(noop) // handled in order, by the chain
-    this.#afterReceives(() => inflated.then((data) => {
-      if (data === undefined) return
-      const cold = this.#own()
-      cold.inflating = true
-      try {
-        this.#protocol.receiveInflated(type, data)
-      } finally {
-        cold.inflating = false
-      }
-    }))
-  }
-
-  /** Runs `step` after every message received before it; reading pauses while many wait. */
-  #afterReceives(step: () => unknown): void {
-    const cold = this.#own()
-    this.#inbox.hold(1)
-    const chain: Promise<void> = (cold.receiveChain ?? RESOLVED).then(step).then(noop, (error: unknown) => this.#fail(error)).finally(() => {
-      if (cold.receiveChain === chain) cold.receiveChain = undefined
-      this.#inbox.hold(-1)
-      this.#maybeFlushClose()
-    })
-    cold.receiveChain = chain
-  }
-
-  #onPong(payload: Uint8Array): void {
-    this.#cold.pings?.answer(payload)
-  }
-
-  /** The peer's close frame arrived, or the protocol failed: the close waits for the application. */
-  #onClosing(): void {
-    this.#armCloseDeadline()
-    this.#maybeFlushClose()
-  }
-
-  #armCloseDeadline(): void {
-    this.#own().closeDeadline ??= new CloseDeadline(this.#transport, this.#protocol, this.#settings.closeTimeout, this.#settings.timers)
-  }
-
-  /**
-   * Writes the waiting close frame once the application has had what arrived before it: once it
-   * has taken every queued message and then waits for the next, or had the rest of this turn (one
-   * macrotask) to answer the last, so that the answers it sent go out before the close, as `ws`
-   * answers a close after its 'message' handlers ran. An application that has not read by the end
-   * of that turn is not going to answer: its close is written then. Bounded by `closeTimeout`
-   * (the close deadline writes it anyway).
-   */
-  #maybeFlushClose(): void {
-    if (!this.#protocol.closePending) return
-    const inbox = this.#inbox
-    const settled = this.#cold.receiveChain === undefined && inbox.empty
-    if (inbox.everRead && !settled) return // drained() calls again when the reader comes back
-    if (inbox.everRead && inbox.waiting) {
-      this.#flushClose()
-      return
-    }
-    const cold = this.#own()
-    if (cold.flushScheduled) return
-    cold.flushScheduled = true
-    setTimeout(() => {
-      cold.flushScheduled = false
-      if (!this.#protocol.closePending) return
-      if (!this.#inbox.everRead || (this.#cold.receiveChain === undefined && this.#inbox.empty)) this.#flushClose()
-    }, 0)
-  }
-
-  #flushClose(): void {
-    const protocol = this.#protocol
-    const chain = this.#cold.sendChain
-    if (chain?.idle === false) void chain.then(() => protocol.flushClose(), noop)
-    else protocol.flushClose()
-  }
-
-  /** Fails the connection for an error of this side (a codec's, a send chain's). */
-  #fail(error: unknown): void {
-    if (this.#protocol.failure === undefined) this.#protocol.fail(error)
-  }
-
-  #onEnd(): void {
-    // The peer half-closed: expected after (or while answering) its close frame; otherwise it is gone.
-    if (!this.#protocol.receiveEof()) this.#transport.destroy()
-  }
-
-  #onClose(error: unknown): void {
-    if (this.#cold.end !== undefined) return
-    const cold = this.#own()
-    cold.closeDeadline?.cancel()
-    this.#heartbeat?.stop()
-    const outcome: CloseOutcome = this.#protocol.connectionClosed(error)
-    const info: CloseInfo = { code: outcome.code, reason: outcome.reason, wasClean: outcome.wasClean }
-    const endError: Error | undefined = cold.failure ?? outcome.error
-    cold.end = { info, error: endError }
-    this.#codec?.release()
-    this.#inbox.end(endError, new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
-    cold.pings?.rejectAll(() => this.#closedError('the connection closed before the pong'))
-    if (this.#observers !== undefined) for (const observer of this.#observers) observer.closed(this, info)
-    cold.resolveClosed?.(info)
-  }
-
-  /** What a read after the end rejects with: the end's error, or the clean close as an error. */
-  #endError(): ConnectionClosedError {
-    const end = this.#cold.end
-    if (end?.error instanceof ConnectionClosedError) return end.error
-    const info = end?.info ?? { code: CloseCode.ABNORMAL_CLOSURE, reason: '', wasClean: false }
-    return new ConnectionClosedError(info.code, info.reason, info.wasClean, end?.error === undefined ? undefined : { cause: end.error })
-  }
-
-  #closedError(what: string): ConnectionClosedError {
-    const info = this.#cold.end?.info
-    const code = info?.code ?? this.#protocol.closeSent?.code ?? this.#cold.closing?.code ?? CloseCode.ABNORMAL_CLOSURE
-    return new ConnectionClosedError(code, info?.reason ?? '', info?.wasClean ?? false, undefined, `${what}: the connection is ${this.readyState}`)
-  }
-
-  /** The handlers of the transport, protocol, inbox and heartbeat: one small object whose methods are shared. */
-  static readonly #Events = class ConnectionEvents implements TransportHandlers, ProtocolHandler, InboxControl, HeartbeatHooks {
-    readonly #ws: WebSocket
-    readonly #keepAlive: ((ws: WebSocket) => unknown) | undefined
-
-    constructor(ws: WebSocket, keepAlive: ((ws: WebSocket) => unknown) | undefined) {
-      this.#ws = ws
-      this.#keepAlive = keepAlive
-    }
-
-    // transport
-    onData(chunk: Uint8Array): void {
-      this.#ws.#receive(chunk)
-    }
-
-    onEnd(): void {
-      this.#ws.#onEnd()
-    }
-
-    onClose(error: unknown): void {
-      this.#ws.#onClose(error)
-    }
-
-    // protocol
-    onMessage(message: Message): void {
-      this.#ws.#onMessage(message)
-    }
-
-    onFragment(type: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void {
-      this.#ws.#heartbeat?.message()
-      this.#ws.#inbox.pushFragment(type, payload, first, fin)
-    }
-
-    onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void {
-      this.#ws.#onCompressed(type, payload, fin)
-    }
-
-    onPing(): void {
-      // The pong is written by the protocol.
-    }
-
-    onPong(payload: Uint8Array): void {
-      this.#ws.#onPong(payload)
-    }
-
-    onCloseFrame(): void {
-      this.#ws.#onClosing()
-    }
-
-    onFail(_error: ProtocolError): void {
-      this.#ws.#onClosing()
-    }
-
-    // inbox
-    pause(): void {
-      this.#ws.#transport.pause()
-    }
-
-    resume(): void {
-      this.#ws.#transport.resume()
-    }
-
-    drained(): void {
-      this.#ws.#maybeFlushClose()
-    }
-
-    // heartbeat
-    keepAlive(): void {
-      const ws = this.#ws
-      try {
-        const result = this.#keepAlive === undefined ? ws.ping() : this.#keepAlive(ws)
-        if (result instanceof Promise) result.catch(noop)
-      } catch {
-        // a failing keep-alive is not fatal by itself; silence still ends in a StallError
-      }
-    }
-
-    stalled(): void {
-      const ws = this.#ws
-      ws.#own().failure = new StallError(ws.#heartbeat!.stallTimeout)
-      ws.#transport.destroy()
-    }
-
-    idle(): void {
-      void this.#ws.close(CloseCode.GOING_AWAY, 'idle timeout')
-    }
-
-    isPaused(): boolean {
-      return this.#ws.#inbox.paused
-    }
-
-    isOpen(): boolean {
-      return this.#ws.#canSend()
     }
   }
 }
