@@ -1,0 +1,76 @@
+/**
+ * A small AdapterHost for testing a pub/sub adapter directly: it keeps its topics, records what
+ * is delivered and reported, and lets a test wait (bounded) for a condition on those records.
+ */
+import type { AdapterEvent, AdapterHost, Publication } from '../../src/pubsub/adapter.ts'
+
+/** A recorded delivery (the payload copied, since an adapter may hand out views). */
+export interface Delivered {
+  readonly topic: string
+  readonly data: Uint8Array
+  readonly text: boolean
+}
+
+/** An AdapterHost that records. */
+export class RecordingHost implements AdapterHost {
+  readonly subscribed = new Set<string>()
+  readonly delivered: Delivered[] = []
+  readonly events: AdapterEvent[] = []
+  readonly #waiters = new Set<() => void>()
+
+  /** Records a delivery. */
+  deliver(publication: Publication): void {
+    this.delivered.push({ topic: publication.topic, data: Uint8Array.from(publication.data), text: publication.text })
+    this.#wake()
+  }
+
+  /** Records an event. */
+  report(event: AdapterEvent): void {
+    this.events.push(event)
+    this.#wake()
+  }
+
+  /** The topics subscribed. */
+  topics(): Iterable<string> {
+    return this.subscribed
+  }
+
+  /** The texts delivered on `topic`, in order. */
+  texts(topic?: string): string[] {
+    return this.delivered.filter((d) => topic === undefined || d.topic === topic).map((d) => new TextDecoder().decode(d.data))
+  }
+
+  /** The sum of the `lost` counts reported in `direction`. */
+  lost(direction: 'in' | 'out' = 'out'): number {
+    let sum = 0
+    for (const event of this.events) if (event.type === 'lost' && event.direction === direction) sum += event.count
+    return sum
+  }
+
+  /** The types of the events other than `lost`, in order. */
+  states(): string[] {
+    return this.events.filter((e) => e.type !== 'lost').map((e) => e.type)
+  }
+
+  /** Resolves once `condition()` holds (checked on every record), rejects after `timeout` ms with `what`. */
+  until(condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
+    if (condition()) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!condition()) return
+        clearTimeout(timer)
+        this.#waiters.delete(check)
+        resolve()
+      }
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check)
+        reject(new Error(`timed out after ${timeout} ms waiting for ${what}`))
+      }, timeout)
+      this.#waiters.add(check)
+    })
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) waiter()
+  }
+}
