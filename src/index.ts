@@ -17,7 +17,7 @@
  */
 export { connect, type ConnectOptions } from './client/connect.ts'
 export { Server, serve, type ConnectionHandler, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
-export { WebSocket, type ConnectionInit, type ConnectionObserver } from './connection/websocket.ts'
+export { WebSocket, type ConnectionInit, type ConnectionObserver, type TopicRegistry } from './connection/websocket.ts'
 export type { ConnectionOptions, KeepAliveTarget } from './connection/options.ts'
 export type { RecvOptions } from './connection/inbox.ts'
 export { MessageStream, type MessageStreamController, type MessageStreamPair } from './connection/message-stream.ts'
@@ -36,3 +36,6 @@ export { bridge, streamDuplex, webSocketBytes, type BridgeOptions, type BridgeRe
 export { OnePortServer, serveOnePort, type OnePortOptions, type RawConnectionInfo, type RawHandler } from './server/sniff.ts'
 export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions } from './server/first-bytes.ts'
 export { TimerWheel, sharedWheel, type TimerWheels, type WheelEntry } from './internal/timer-wheel.ts'
+export { DEFAULT_MAX_BACKPRESSURE, PubSub, type PubSubOptions, type PubSubStats, type PublishOptions, type SlowConsumerPolicy, type SubscribeOptions } from './pubsub/hub.ts'
+export { TopicSubscription, type SubscriptionOwner } from './pubsub/subscription.ts'
+export { MAX_TOPIC_LENGTH, type AdapterEvent, type AdapterHost, type PubSubAdapter, type Publication } from './pubsub/adapter.ts'

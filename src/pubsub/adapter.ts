@@ -19,9 +19,26 @@ export interface Publication {
 
 /** What an adapter reports about itself: its link to the other processes went down or came back, or publications were lost. */
 export type AdapterEvent =
-  | { readonly type: 'degraded'; readonly error: Error }
-  | { readonly type: 'restored'; readonly resubscribed: number }
-  | { readonly type: 'lost'; readonly count: number; readonly direction: 'out' | 'in' }
+  | {
+    /** The link to the other processes is down: publications still reach this process's subscribers only. */
+    readonly type: 'degraded'
+    /** What broke it. */
+    readonly error: Error
+  }
+  | {
+    /** The link is back. */
+    readonly type: 'restored'
+    /** How many topics were subscribed again. */
+    readonly resubscribed: number
+  }
+  | {
+    /** Publications that could not be carried. */
+    readonly type: 'lost'
+    /** How many. */
+    readonly count: number
+    /** 'out': made here, not sent to the others; 'in': sent by others, not received here. */
+    readonly direction: 'out' | 'in'
+  }
 
 /** What the hub gives an adapter when it attaches it. */
 export interface AdapterHost {

@@ -22,6 +22,7 @@ import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
 import { PerMessageDeflate, type PerMessageDeflateConfig } from '../node/deflate.ts'
 import { negotiate } from '../core/deflate/params.ts'
 import { formatExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
+import { PubSub, type PubSubOptions, type PublishOptions } from '../pubsub/hub.ts'
 
 /** A refusal from a {@link ServerOptions.verify} hook: the HTTP status, headers and message to answer with. */
 export interface VerifyRefusal {
@@ -82,6 +83,12 @@ export interface ServerOptions extends ConnectionOptions {
   perMessageDeflate?: boolean | PerMessageDeflateConfig | undefined
   /** Called with the error of one connection (its handler threw, a protocol error, a stall...). */
   onError?: ((error: unknown, ws: WebSocket | undefined) => void) | undefined
+  /**
+   * The pub/sub hub behind `ws.subscribe` and {@link Server.publish}: a {@link PubSub} (shared
+   * with other servers, or with an adapter to other processes), or the options of the server's own
+   * (default: a hub of its own, this process only, closed with the server).
+   */
+  pubsub?: PubSub | PubSubOptions | undefined
 }
 
 /** Options of {@link Server.close}. */
@@ -129,6 +136,8 @@ export class Server implements AsyncIterable<WebSocket> {
   readonly #onError: (error: unknown, ws: WebSocket | undefined) => void
   readonly #paths: readonly string[] | undefined
   #handshakes = 0
+  readonly #pubsub: PubSub
+  readonly #ownsPubsub: boolean
   // The server's registry watches its connections close; pub/sub adds its own observer here.
   readonly #observers: ConnectionObserver[] = [{ closed: (ws: WebSocket, _info: CloseInfo): void => void this.#clients.delete(ws) }]
   #closing = false
@@ -155,6 +164,9 @@ export class Server implements AsyncIterable<WebSocket> {
     this.#handler = handler
     this.#onError = options.onError ?? defaultOnError
     this.#paths = options.path === undefined ? undefined : typeof options.path === 'string' ? [options.path] : options.path
+    this.#ownsPubsub = !(options.pubsub instanceof PubSub)
+    this.#pubsub = options.pubsub instanceof PubSub ? options.pubsub : new PubSub(options.pubsub)
+    this.#observers.push(this.#pubsub) // connections leave their topics when they close
     if (options.noServer === true) {
       this.httpServer = undefined
       this.#ownsServer = false
@@ -219,6 +231,26 @@ export class Server implements AsyncIterable<WebSocket> {
     let sent = 0
     for (const ws of this.#clients) if (ws !== options.except && ws.sendPrepared(prepared, limit)) sent++
     return sent
+  }
+
+  /** The pub/sub hub of this server's connections (see {@link ServerOptions.pubsub}). */
+  get pubsub(): PubSub {
+    return this.#pubsub
+  }
+
+  /**
+   * Publishes `data` to the connections subscribed to `topic` (`ws.subscribe(topic)`), and
+   * through the hub's adapter to other processes: encoded once, the same frame written to each,
+   * within the slow-consumer budget (see {@link PubSub.publish}); `options.except` skips one
+   * (the sender). Returns how many local subscribers got it.
+   */
+  publish(topic: string, data: Outgoing, options?: PublishOptions): number {
+    return this.#pubsub.publish(topic, data, options)
+  }
+
+  /** How many local subscribers `topic` has. */
+  subscriberCount(topic: string): number {
+    return this.#pubsub.subscriberCount(topic)
   }
 
   /** The address listened on (see `net.Server#address`). */
@@ -392,7 +424,7 @@ export class Server implements AsyncIterable<WebSocket> {
     const tcp = socket as Socket
     if (tcp.timeout !== undefined && tcp.timeout > 0) tcp.setTimeout(0) // an http server's timeout must not end the WebSocket
     tcp.off('error', ignore) // the transport listens from here on
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, observers: this.#observers }, options, allocateUninitialized)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, observers: this.#observers, topics: this.#pubsub }, options, allocateUninitialized)
   }
 
   #matchesPath(request: IncomingMessage): boolean {
@@ -490,6 +522,7 @@ export class Server implements AsyncIterable<WebSocket> {
     clearTimeout(timer)
     for (const ws of clients) if (ws.readyState !== 'closed') ws.terminate()
     if (this.#ownsServer && server !== undefined) server.closeAllConnections()
+    if (this.#ownsPubsub) await this.#pubsub.close()
     await serverClosed
   }
 }
@@ -539,6 +572,7 @@ const SERVER_OPTION_RULES: OptionRules = {
   handshakeTimeout: 'duration',
   maxHeaderSize: 'count',
   onError: 'function',
+  pubsub: 'object',
 }
 
 /** Checks a server's options and handler (see core/validate.ts); contradictions are refused too. */

@@ -22,13 +22,15 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   connection: { mayImport: ['core', 'internal', 'transforms', 'connection'], nodeBuiltins: false },
   browser: { mayImport: ['core', 'internal', 'transforms', 'connection', 'reconnect', 'browser'], nodeBuiltins: false },
   // The server and the client reach Node's platform through node/ (node/platform.ts).
-  server: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'server'], nodeBuiltins: false },
+  server: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'pubsub', 'server'], nodeBuiltins: false },
   // The reconnecting client runs in browsers too: no Node modules; client/ and browser/ bind it to their connect.
   reconnect: { mayImport: ['core', 'internal', 'connection', 'reconnect'], nodeBuiltins: false },
   client: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'reconnect', 'client'], nodeBuiltins: false },
   legacy: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'legacy'], nodeBuiltins: false },
   bridge: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'server', 'client', 'bridge'], nodeBuiltins: true },
-  pubsub: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'server', 'client', 'pubsub'], nodeBuiltins: true },
+  // Pub/sub sits below the server, which owns a hub: the hub needs only connections (connection/)
+  // and prepared frames (core/); its brokers may reach Node (node:cluster) and packages (Redis).
+  pubsub: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'pubsub'], nodeBuiltins: true },
   // The command-line tool is thin over the public API: it may import the root (src/index.ts).
   cli: { mayImport: ['*'], nodeBuiltins: true },
   '.': { mayImport: ['*'], nodeBuiltins: true },
