@@ -3,10 +3,11 @@
  * headers, a handshake timeout, an AbortSignal, opt-in redirects and an opt-in HTTP proxy.
  * @module
  */
-import { isIP, netConnect, tlsConnect, type Socket, type TlsConnectionOptions } from '../node/platform.ts'
+import { isIP, netConnect, tlsConnect, type LookupFunction, type Socket, type TlsConnectionOptions } from '../node/platform.ts'
 import { WebSocket } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
-import { HandshakeError, InvalidArgumentError } from '../core/errors.ts'
+import { AbortError, HandshakeError, InvalidArgumentError } from '../core/errors.ts'
+import type { ResponseInfo } from '../core/transport.ts'
 import { CONNECTION_OPTION_RULES, validateOptions, type OptionRules } from '../core/validate.ts'
 import { generateKey } from '../core/handshake/accept.ts'
 import { buildRequest, validateResponse } from '../core/handshake/client.ts'
@@ -56,6 +57,12 @@ export interface ConnectOptions extends ConnectionOptions {
   servername?: string | undefined
   /** More TLS options, passed to `tls.connect`. */
   tls?: TlsConnectionOptions | undefined
+  /** The local address to connect from. */
+  localAddress?: string | undefined
+  /** The IP family to resolve the host to: 4, 6, or 0 for either (default). */
+  family?: 0 | 4 | 6 | undefined
+  /** The host name resolver (as `net.connect`'s `lookup`, e.g. to pin or cache addresses). */
+  lookup?: LookupFunction | undefined
 }
 
 interface Target {
@@ -113,6 +120,11 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   if (typeof options.protocols === 'string') options = { ...options, protocols: [options.protocols] }
   let target = parseTarget(url)
   let headers = { ...options.headers }
+  const user = target.url.username
+  if ((user !== '' || target.url.password !== '') && !Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
+    // Credentials in the URL are sent as Basic auth (RFC 7617), as browsers and ws do.
+    headers.Authorization = `Basic ${Buffer.from(`${decodeURIComponent(user)}:${decodeURIComponent(target.url.password)}`).toString('base64')}`
+  }
   const maxRedirects = options.followRedirects === true ? (options.maxRedirects ?? 10) : 0
   for (let redirects = 0; ; redirects++) {
     const result = await attempt(target, headers, options)
@@ -140,10 +152,28 @@ function pushHead(parser: HttpHeadParser, chunk: Uint8Array, fail: (error: unkno
   }
 }
 
+/** The URL without its credentials. */
+function publicUrl(url: URL): string {
+  if (url.username === '' && url.password === '') return url.href
+  const copy = new URL(url.href)
+  copy.username = ''
+  copy.password = ''
+  return copy.href
+}
+
+/** The options of `net.connect` a client takes (unset ones left out). */
+function netOptions(options: ConnectOptions): { localAddress?: string; family?: number; lookup?: LookupFunction } {
+  const result: { localAddress?: string; family?: number; lookup?: LookupFunction } = {}
+  if (options.localAddress !== undefined) result.localAddress = options.localAddress
+  if (options.family !== undefined) result.family = options.family
+  if (options.lookup !== undefined) result.lookup = options.lookup
+  return result
+}
+
 /** One handshake: a connection, or the head of a redirect response to follow. */
 function attempt(target: Target, headers: Record<string, string>, options: ConnectOptions): Promise<WebSocket | HttpResponseHead> {
   const signal = options.signal
-  if (signal?.aborted === true) return Promise.reject(signal.reason)
+  if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason))
   return new Promise((resolve, reject) => {
     let socket: Socket | undefined
     let done = false
@@ -154,7 +184,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       socket?.destroy()
       reject(error)
     }
-    const onAbort = (): void => fail(signal?.reason)
+    const onAbort = (): void => fail(new AbortError(signal?.reason))
     const timer = setTimeout(() => fail(new HandshakeError(`the opening handshake timed out after ${options.handshakeTimeout ?? 10_000} ms`, 0)), options.handshakeTimeout ?? 10_000)
     const cleanup = (): void => {
       clearTimeout(timer)
@@ -206,7 +236,8 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
               refusal = error
             }
           }
-          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest, codec }, options, allocateUninitialized)
+          const info: ResponseInfo = { url: publicUrl(target.url), status: head.status, statusText: head.statusText, headers: head.headers.toRecord() }
+          const ws = new WebSocket(new SocketTransport(connected), { role: 'client', protocol: response.protocol, extensions: response.extensions, head: parser.rest, codec, response: info }, options, allocateUninitialized)
           connected.resume()
           if (refusal !== undefined) {
             // RFC 6455 §7.4.1 / RFC 7692 §5: a response the client cannot accept fails the connection with 1010.
@@ -242,13 +273,13 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
           ? tlsConnect({ ...tlsOptions, socket: tunnel })
           : target.socketPath !== undefined
             ? tlsConnect({ ...tlsOptions, path: target.socketPath })
-            : tlsConnect({ ...tlsOptions, host: target.host, port: target.port })
+            : tlsConnect({ ...tlsOptions, ...netOptions(options), host: target.host, port: target.port })
         connected.once('secureConnect', () => handshake(connected))
       } else if (tunnel !== undefined) {
         connected = tunnel
         handshake(connected)
       } else {
-        connected = target.socketPath !== undefined ? netConnect({ path: target.socketPath }) : netConnect({ host: target.host, port: target.port })
+        connected = target.socketPath !== undefined ? netConnect({ path: target.socketPath }) : netConnect({ ...netOptions(options), host: target.host, port: target.port })
         connected.once('connect', () => handshake(connected))
       }
       socket = connected
@@ -304,4 +335,7 @@ const CONNECT_OPTION_RULES: OptionRules = {
   maxRedirects: 'size',
   signal: 'object',
   tls: 'object',
+  localAddress: 'string',
+  family: 'family',
+  lookup: 'function',
 }

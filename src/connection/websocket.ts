@@ -18,7 +18,7 @@ import { iterate, type RecvOptions } from './inbox.ts'
 import type { MessageStream } from './message-stream.ts'
 import type { ConnectionOptions } from './options.ts'
 import { nextPingPayload, Pings } from './pings.ts'
-import type { CloseInfo, MessageCodec, RequestInfo, Transport } from './types.ts'
+import type { CloseInfo, MessageCodec, RequestInfo, ResponseInfo, Transport } from './types.ts'
 
 const NO_EXTENSIONS: readonly ExtensionOffer[] = Object.freeze([])
 const NO_TOPICS: ReadonlySet<string> = new Set()
@@ -49,6 +49,8 @@ export interface ConnectionInit {
   extensions?: readonly ExtensionOffer[] | undefined
   /** The opening request (server side). */
   request?: RequestInfo | undefined
+  /** The opening response (client side). */
+  response?: ResponseInfo | undefined
   /** Bytes that arrived after the handshake, before the connection took over. */
   head?: Uint8Array | undefined
   /** The compression codec agreed in the handshake (permessage-deflate), if any. */
@@ -89,8 +91,10 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly protocol: string
   /** The extensions agreed in the handshake. */
   readonly extensions: readonly ExtensionOffer[]
-  /** The opening request (server side only). */
+  /** The opening request (server side only): its URL, headers and the peer's address. */
   readonly request: RequestInfo | undefined
+  /** The opening response (client side only): the URL connected to, the status and the headers (cookies, for one). */
+  readonly response: ResponseInfo | undefined
 
   readonly #topics: TopicRegistry | undefined
   readonly #d: Driver<WebSocket>
@@ -101,8 +105,14 @@ export class WebSocket implements AsyncIterable<Message> {
     this.protocol = init.protocol ?? ''
     this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
+    this.response = init.response
     this.#topics = init.topics
     this.#d = new Driver(this, transport, init, options, allocate)
+  }
+
+  /** The URL: the one connected to on a client, the request target (e.g. `/chat?room=1`) on a server. */
+  get url(): string {
+    return this.response?.url ?? this.request?.url ?? ''
   }
 
   /** Prepared messages not sent because the connection's send budget was exceeded (see {@link WebSocket.sendPrepared}). */

@@ -31,6 +31,8 @@
  * | WS_ERR_INVALID_ARGUMENT          | InvalidArgumentError    | none (API misuse)        |
  * | WS_ERR_ABORTED                   | AbortError              | none (the caller's abort)|
  * | WS_ERR_TIMEOUT                   | TimeoutError            | none (the caller's limit)|
+ * | WS_ERR_QUEUE_FULL                | QueueFullError          | none (a bounded queue)   |
+ * | WS_ERR_NOT_SUPPORTED             | NotSupportedError       | none (the platform cannot)|
  * @module
  */
 
@@ -90,11 +92,16 @@ export type ErrorCode =
   | 'WS_ERR_TOO_MANY_FRAGMENTS'
   | 'WS_ERR_EXTENSION'
   | 'WS_ERR_HANDSHAKE'
+  | 'WS_ERR_HANDSHAKE_TIMEOUT'
+  | 'WS_ERR_CONNECT'
+  | 'WS_ERR_TLS'
   | 'WS_ERR_UNSUPPORTED_VERSION'
   | 'WS_ERR_HEADERS_TOO_LARGE'
   | 'WS_ERR_STALL'
   | 'WS_ERR_CONNECTION_CLOSED'
   | 'WS_ERR_INVALID_ARGUMENT'
+  | 'WS_ERR_QUEUE_FULL'
+  | 'WS_ERR_NOT_SUPPORTED'
 
 const brand: unique symbol = Symbol.for('wsflow.error')
 
@@ -166,6 +173,25 @@ export class HandshakeError extends WebSocketError {
   }
 }
 
+/**
+ * Connecting failed below the WebSocket handshake: the TCP connection (`WS_ERR_CONNECT`: refused,
+ * unreachable, reset, a name that does not resolve) or TLS (`WS_ERR_TLS`: a certificate not
+ * trusted, a name that does not match, a failed negotiation). The platform's error is the `cause`;
+ * its code (`ECONNREFUSED`, `CERT_HAS_EXPIRED`, ...) is in `systemCode`.
+ */
+export class ConnectError extends WebSocketError {
+  /** The platform's code for the failure (e.g. `ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`), '' if it gave none. */
+  readonly systemCode: string
+
+  /** Wraps `cause`, the platform's error, as a connect (`WS_ERR_CONNECT`) or TLS (`WS_ERR_TLS`) failure. */
+  constructor(code: 'WS_ERR_CONNECT' | 'WS_ERR_TLS', message: string, cause: unknown) {
+    super(code, message, { cause })
+    this.name = 'ConnectError'
+    const systemCode = (cause as { code?: unknown } | null)?.code
+    this.systemCode = typeof systemCode === 'string' ? systemCode : ''
+  }
+}
+
 /** The peer was silent for longer than the stall timeout. */
 export class StallError extends WebSocketError {
   /** The timeout that passed, in milliseconds. */
@@ -204,6 +230,22 @@ export class InvalidArgumentError extends WebSocketError {
   /** Creates an invalid-argument error. */
   constructor(message: string, options?: ErrorOptions) {
     super('WS_ERR_INVALID_ARGUMENT', message, options)
+  }
+}
+
+/**
+ * A feature the platform cannot provide, e.g. `ping()` or custom request headers in a browser,
+ * whose WebSocket exposes neither (named `NotSupportedError`, as the DOM names its own).
+ */
+export class NotSupportedError extends WebSocketError {
+  /** The feature asked for, e.g. `'ping()'` or `'the headers option'`. */
+  readonly feature: string
+
+  /** Creates a not-supported error for `feature`; `why` says what the platform lacks. */
+  constructor(feature: string, why: string, options?: ErrorOptions) {
+    super('WS_ERR_NOT_SUPPORTED', `${feature} is not supported: ${why}`, options)
+    this.name = 'NotSupportedError'
+    this.feature = feature
   }
 }
 

@@ -72,6 +72,18 @@ export interface CloseInfo {
   wasClean: boolean
 }
 
+/** What a client knows of the response that opened its connection. */
+export interface ResponseInfo {
+  /** The URL connected to (after redirects), credentials removed. */
+  url: string
+  /** The HTTP status (101). */
+  status: number
+  /** The reason phrase as the server sent it. */
+  statusText: string
+  /** Response headers, lower-case names; repeated headers joined with ", " (Set-Cookie lines too). */
+  headers: Readonly<Record<string, string>>
+}
+
 /** What a server knows of the request that opened a connection. */
 export interface RequestInfo {
   /** The request target, e.g. `/chat?room=1`. */

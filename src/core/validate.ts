@@ -20,6 +20,7 @@ export type OptionRule =
   | 'strings' // a string or an array of strings
   | 'protocols' // a string, an array of strings, or a function choosing one
   | 'object'
+  | 'family' // an IP family: 0 (either), 4 or 6
   | 'any'
 
 /** The rules of a set of options, by name. */
@@ -37,6 +38,7 @@ const ALLOWED: Readonly<Record<OptionRule, string>> = {
   strings: 'a string or an array of strings',
   protocols: 'a subprotocol name, an array of them, or a function choosing one',
   object: 'an object',
+  family: '0 (either), 4 or 6',
   any: 'anything',
 }
 
@@ -69,6 +71,8 @@ export function satisfies(rule: OptionRule, value: unknown): boolean {
       return typeof value === 'function' || satisfies('strings', value)
     case 'object':
       return typeof value === 'object' && value !== null
+    case 'family':
+      return value === 0 || value === 4 || value === 6
     case 'any':
       return true
   }

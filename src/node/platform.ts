@@ -6,6 +6,6 @@
  */
 export { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http'
 export { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https'
-export { connect as netConnect, createServer as createNetServer, isIP, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
+export { connect as netConnect, createServer as createNetServer, isIP, type AddressInfo, type LookupFunction, type NetConnectOpts, type Server as NetServer, type Socket } from 'node:net'
 export { Duplex, PassThrough } from 'node:stream'
 export { connect as tlsConnect, createSecureContext, TLSSocket, type ConnectionOptions as TlsConnectionOptions, type SecureContext, type SecureContextOptions, type TlsOptions } from 'node:tls'

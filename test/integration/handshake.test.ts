@@ -8,7 +8,7 @@ import { createConnection as createNetConnection, createServer as createNetServe
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocket as WsSocket, WebSocketServer } from 'ws'
-import { HandshakeError, connect, serve, type RequestInfo } from '../../src/index.ts'
+import { AbortError, HandshakeError, connect, serve, type RequestInfo } from '../../src/index.ts'
 import { PAIRS, openWsClient, withPair } from '../helpers/peers.ts'
 import { rawConnect, rawServe } from '../helpers/raw.ts'
 import { handshakeError, recordingServer, stop, stopHttp } from '../helpers/servers.ts'
@@ -297,7 +297,7 @@ test('connect: handshakeTimeout against a silent server rejects with HandshakeEr
   }
 })
 
-test('connect: an AbortSignal cancels a pending handshake with its reason', async () => {
+test('connect: an AbortSignal cancels a pending handshake with an AbortError whose cause is its reason', async () => {
   const silent = await silentServer()
   try {
     const controller = new AbortController()
@@ -305,8 +305,13 @@ test('connect: an AbortSignal cancels a pending handshake with its reason', asyn
     await sleep(50)
     const reason = new Error('changed my mind')
     controller.abort(reason)
-    assert.is(await pending, reason)
-    assert.is(await rejection(connect(`ws://127.0.0.1:${silent.port}/`, { signal: AbortSignal.abort(reason) }), 1000, 'pre-aborted'), reason)
+    const aborted = await pending
+    assert.instance(aborted, AbortError)
+    assert.is((aborted as AbortError).code, 'WS_ERR_ABORTED')
+    assert.is((aborted as AbortError).cause, reason)
+    const early = await rejection(connect(`ws://127.0.0.1:${silent.port}/`, { signal: AbortSignal.abort(reason) }), 1000, 'pre-aborted')
+    assert.instance(early, AbortError)
+    assert.is((early as AbortError).cause, reason)
   } finally {
     await silent.close()
   }
