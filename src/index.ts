@@ -16,12 +16,12 @@
  * @module wsflow
  */
 export { connect, type ConnectOptions } from './client/connect.ts'
-export { Server, serve, type ConnectionHandler, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
+export { Server, serve, type ConnectionHandler, type HandshakeContext, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
 export { WebSocket, type ConnectionInit, type ConnectionObserver, type TopicRegistry } from './connection/websocket.ts'
 export type { ConnectionOptions, KeepAliveTarget } from './connection/options.ts'
 export type { RecvOptions } from './connection/inbox.ts'
 export { MessageStream, type MessageStreamController, type MessageStreamPair } from './connection/message-stream.ts'
-export type { CloseInfo, MessageCodec, RequestInfo, ResponseInfo, Transport, TransportHandlers } from './core/transport.ts'
+export type { CloseInfo, MessageCodec, PeerCertificateInfo, RequestInfo, ResponseInfo, Transport, TransportHandlers } from './core/transport.ts'
 export type { ReadyState } from './core/protocol.ts'
 export { Message, toMessage, type MessageType, type Outgoing } from './core/message.ts'
 export { PreparedMessage, prepareMessage } from './core/prepared.ts'
@@ -38,6 +38,7 @@ export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions 
 export { TimerWheel, sharedWheel, type TimerWheels, type WheelEntry } from './internal/timer-wheel.ts'
 export { DEFAULT_MAX_BACKPRESSURE, PubSub, type PubSubOptions, type PubSubStats, type PublishOptions, type SlowConsumerPolicy, type SubscribeOptions } from './pubsub/hub.ts'
 export { TopicSubscription, type SubscriptionOwner } from './pubsub/subscription.ts'
+export { ClusterAdapter, CLUSTER_CHANNEL, startClusterRelay, type ClusterRelay, type ClusterRelayOptions, type IpcChannel } from './pubsub/cluster.ts'
 export { MAX_TOPIC_LENGTH, type AdapterEvent, type AdapterHost, type PubSubAdapter, type Publication } from './pubsub/adapter.ts'
 export { RedisAdapter, type RedisAdapterOptions, type RedisBufferListener, type RedisClientEvent, type RedisConnection, type RedisPublisherClient, type RedisSubscriberClient } from './pubsub/redis.ts'
 export { createRedisAdapter, REDIS_MISSING, type CreateRedisAdapterOptions } from './pubsub/redis-create.ts'

@@ -51,6 +51,8 @@ export interface ConnectionInit {
   request?: RequestInfo | undefined
   /** The opening response (client side). */
   response?: ResponseInfo | undefined
+  /** The application's data for the connection (what a server's `verify` handed on), `ws.data`. */
+  data?: unknown
   /** Bytes that arrived after the handshake, before the connection took over. */
   head?: Uint8Array | undefined
   /** The compression codec agreed in the handshake (permessage-deflate), if any. */
@@ -95,6 +97,11 @@ export class WebSocket implements AsyncIterable<Message> {
   readonly request: RequestInfo | undefined
   /** The opening response (client side only): the URL connected to, the status and the headers (cookies, for one). */
   readonly response: ResponseInfo | undefined
+  /**
+   * The application's own data for this connection: on a server, what its `verify` hook put in
+   * `context.data` (the authenticated user, say); free to set (as `socket.data` in socket.io).
+   */
+  data: unknown
 
   readonly #topics: TopicRegistry | undefined
   readonly #d: Driver<WebSocket>
@@ -106,6 +113,7 @@ export class WebSocket implements AsyncIterable<Message> {
     this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
     this.response = init.response
+    this.data = init.data
     this.#topics = init.topics
     this.#d = new Driver(this, transport, init, options, allocate)
   }

@@ -94,5 +94,38 @@ export interface RequestInfo {
   remoteAddress: string | undefined
   /** The peer's port, when known. */
   remotePort: number | undefined
+  /** The local address the connection came in on (read from the socket: while it is open). */
+  readonly localAddress?: string | undefined
+  /** The local port the connection came in on (read from the socket: while it is open). */
+  readonly localPort?: number | undefined
+  /** Whether the connection is over TLS (`wss://`). */
+  readonly secure?: boolean | undefined
+  /**
+   * TLS: whether the client's certificate was verified against the server's CAs (mutual TLS, with
+   * `tls: { requestCert: true }`); false without a certificate or with one not trusted.
+   */
+  readonly authorized?: boolean | undefined
+  /** TLS: why the client's certificate was not verified (e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`), if it was not. */
+  readonly authorizationError?: string | undefined
+  /** TLS: the client's certificate (mutual TLS), or undefined when it sent none. */
+  peerCertificate?(): PeerCertificateInfo | undefined
+}
+
+/** The parts of a peer's X.509 certificate an application checks (Node's `tls.PeerCertificate` has these and more). */
+export interface PeerCertificateInfo {
+  /** The subject's fields, e.g. `{ CN: 'alice' }`. */
+  readonly subject: Readonly<Record<string, string | string[]>>
+  /** The issuer's fields. */
+  readonly issuer: Readonly<Record<string, string | string[]>>
+  /** Start of validity, as the certificate says it (e.g. `Jan  1 00:00:00 2026 GMT`). */
+  readonly valid_from: string
+  /** End of validity. */
+  readonly valid_to: string
+  /** SHA-256 fingerprint, colon-separated hex. */
+  readonly fingerprint256: string
+  /** Serial number, hex. */
+  readonly serialNumber: string
+  /** The DER-encoded certificate. */
+  readonly raw: Uint8Array
 }
 

@@ -21,6 +21,7 @@ export type OptionRule =
   | 'protocols' // a string, an array of strings, or a function choosing one
   | 'object'
   | 'family' // an IP family: 0 (either), 4 or 6
+  | 'headers' // a record of header fields, or a function giving one
   | 'any'
 
 /** The rules of a set of options, by name. */
@@ -39,6 +40,7 @@ const ALLOWED: Readonly<Record<OptionRule, string>> = {
   protocols: 'a subprotocol name, an array of them, or a function choosing one',
   object: 'an object',
   family: '0 (either), 4 or 6',
+  headers: 'an object of header fields or a function returning one',
   any: 'anything',
 }
 
@@ -71,6 +73,8 @@ export function satisfies(rule: OptionRule, value: unknown): boolean {
       return typeof value === 'function' || satisfies('strings', value)
     case 'object':
       return typeof value === 'object' && value !== null
+    case 'headers':
+      return typeof value === 'function' || (typeof value === 'object' && value !== null)
     case 'family':
       return value === 0 || value === 4 || value === 6
     case 'any':

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http'
-import type { RequestInfo } from '../core/transport.ts'
+import type { PeerCertificateInfo, RequestInfo } from '../core/transport.ts'
 import { HttpHeaders, type HeaderField } from '../core/handshake/headers.ts'
 import type { RequestHead } from '../core/handshake/server.ts'
 
@@ -15,6 +15,18 @@ function toHttpHeaders(raw: readonly string[]): HttpHeaders {
   return new HttpHeaders(fields)
 }
 
+/** What the request info reads of its socket (a `net.Socket` or a `tls.TLSSocket`). */
+interface SocketLike {
+  readonly remoteAddress?: string | undefined
+  readonly remotePort?: number | undefined
+  readonly localAddress?: string | undefined
+  readonly localPort?: number | undefined
+  readonly encrypted?: boolean
+  readonly authorized?: boolean
+  readonly authorizationError?: unknown
+  getPeerCertificate?(): PeerCertificateInfo | undefined | null
+}
+
 /**
  * What a connection keeps of its opening request: the URL, the peer's address, and the header
  * fields, turned into the `headers` record when first read (most connections never read it).
@@ -28,12 +40,48 @@ class NodeRequestInfo implements RequestInfo {
   // joined string a third of that (bench/memory.ts). Then the record.
   #raw: string | undefined
   #headers: Readonly<Record<string, string>> | undefined = undefined
+  // The socket, for what is read rarely (local address, TLS details): one field, not one per value.
+  readonly #socket: SocketLike
 
-  constructor(url: string, raw: string, remoteAddress: string | undefined, remotePort: number | undefined) {
+  constructor(url: string, raw: string, socket: SocketLike) {
     this.url = url
     this.#raw = raw
-    this.remoteAddress = remoteAddress
-    this.remotePort = remotePort
+    this.#socket = socket
+    this.remoteAddress = socket.remoteAddress
+    this.remotePort = socket.remotePort
+  }
+
+  /** The local address the connection came in on. */
+  get localAddress(): string | undefined {
+    return this.#socket.localAddress
+  }
+
+  /** The local port the connection came in on. */
+  get localPort(): number | undefined {
+    return this.#socket.localPort
+  }
+
+  /** Whether the connection is over TLS. */
+  get secure(): boolean {
+    return this.#socket.encrypted === true
+  }
+
+  /** TLS: whether the client's certificate was verified (mutual TLS). */
+  get authorized(): boolean | undefined {
+    return this.secure ? this.#socket.authorized === true : undefined
+  }
+
+  /** TLS: why the client's certificate was not verified. */
+  get authorizationError(): string | undefined {
+    const error = this.#socket.authorizationError
+    return error === undefined || error === null ? undefined : String(error)
+  }
+
+  /** TLS: the client's certificate, or undefined when it sent none. */
+  peerCertificate(): PeerCertificateInfo | undefined {
+    const certificate = this.secure ? this.#socket.getPeerCertificate?.() : undefined
+    // Node gives an empty object when the peer sent no certificate.
+    return certificate === undefined || certificate === null || Object.keys(certificate).length === 0 ? undefined : certificate
   }
 
   /** Request headers, lower-case names; repeated headers joined with ", ". */
@@ -47,14 +95,13 @@ class NodeRequestInfo implements RequestInfo {
 
   /** The plain-object view, for logs and `JSON.stringify`. */
   toJSON(): RequestInfo {
-    return { url: this.url, headers: this.headers, remoteAddress: this.remoteAddress, remotePort: this.remotePort }
+    return { url: this.url, headers: this.headers, remoteAddress: this.remoteAddress, remotePort: this.remotePort, localAddress: this.localAddress, localPort: this.localPort, secure: this.secure }
   }
 }
 
 /** What a connection keeps of its opening request. */
 export function toRequestInfo(request: IncomingMessage): RequestInfo {
-  const socket = request.socket
-  return new NodeRequestInfo(request.url ?? '/', joinFields(request.rawHeaders), socket.remoteAddress, socket.remotePort)
+  return new NodeRequestInfo(request.url ?? '/', joinFields(request.rawHeaders), request.socket as SocketLike)
 }
 
 /**

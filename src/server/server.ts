@@ -34,6 +34,17 @@ export interface VerifyRefusal {
   message?: string | undefined
 }
 
+/**
+ * What a `verify` hook may hand on when it accepts: `data` becomes the connection's `ws.data`
+ * (the user it authenticated, say), and `headers` go on the 101 response (a session cookie).
+ */
+export interface HandshakeContext {
+  /** Becomes `ws.data` (undefined by default). */
+  data: unknown
+  /** Headers to add to the 101 response, e.g. `{ 'set-cookie': 'sid=...; HttpOnly' }`. */
+  headers: Record<string, string>
+}
+
 /** Handles one connection; when it returns, the connection is closed (1000) if still open. */
 export type ConnectionHandler = (ws: WebSocket) => unknown
 
@@ -68,7 +79,12 @@ export interface ServerOptions extends ConnectionOptions {
    * Decides, before the upgrade, whether to accept a request: return true (or nothing) to accept,
    * false to refuse with 401, or a {@link VerifyRefusal} with a status and headers. May be async.
    */
-  verify?: ((request: RequestInfo) => boolean | undefined | void | VerifyRefusal | Promise<boolean | undefined | void | VerifyRefusal>) | undefined
+  verify?: ((request: RequestInfo, context: HandshakeContext) => boolean | undefined | void | VerifyRefusal | Promise<boolean | undefined | void | VerifyRefusal>) | undefined
+  /**
+   * Headers to add to every 101 response (a record, or a function of the request giving one),
+   * e.g. `set-cookie`; the handshake's own cannot be overridden. `verify` can add more per request.
+   */
+  headers?: Readonly<Record<string, string>> | ((request: RequestInfo) => Readonly<Record<string, string>> | undefined) | undefined
   /** Most open connections (and handshakes under way); more get 503 (default 10,000). */
   maxConnections?: number | undefined
   /** Time allowed for the whole opening handshake, against slow clients (default 10,000 ms). */
@@ -105,6 +121,8 @@ export interface ServerCloseOptions {
 interface PreparedHandshake {
   readonly handshake: HandshakeRequest
   readonly info: RequestInfo
+  /** What verify handed on (undefined without a verify hook). */
+  context: HandshakeContext | undefined
 }
 
 /** The wsflow servers attached to each http server, so that an unclaimed path gets one 404. */
@@ -113,6 +131,12 @@ const attachedServers = new WeakMap<HttpServer | HttpsServer, Set<Server>>()
 const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
 const DEFAULT_MAX_CONNECTIONS = 10_000
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024
+
+/** Refuses at once; what a refused upgrade resolves with. */
+function refuseNow(socket: Duplex, error: HandshakeError): undefined {
+  refuse(socket, error)
+  return undefined
+}
 
 /** By default, errors that are part of network life are quiet; others (bugs in handlers) are printed. */
 function defaultOnError(error: unknown): void {
@@ -154,7 +178,7 @@ export class Server implements AsyncIterable<WebSocket> {
       if (attached !== undefined && [...attached][0] !== this) return
       if (http !== undefined && http.listenerCount('upgrade') > (attached?.size ?? 1)) return
     }
-    this.handleUpgrade(request, socket, head)
+    this.#upgrade(request, socket, head)
   }
 
   /** Creates a server; {@link serve} also starts listening. */
@@ -292,20 +316,27 @@ export class Server implements AsyncIterable<WebSocket> {
 
   /**
    * Completes (or refuses) an opening handshake on a socket taken over from an HTTP server's
-   * `upgrade` event: for frameworks and `noServer` setups.
+   * `upgrade` event: for frameworks and `noServer` setups. Resolves with the connection, which
+   * also goes to the handler (or the server's iterator), or with undefined when the handshake
+   * was refused (the refusal is answered on the socket).
    */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): void {
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): Promise<WebSocket | undefined> {
+    return Promise.resolve(this.#upgrade(request, socket, head))
+  }
+
+  #upgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array): WebSocket | undefined | Promise<WebSocket | undefined> {
     socket.on('error', ignore) // errors before the upgrade concern this socket only
-    if (this.#closing) return refuse(socket, new HandshakeError('the server is shutting down', 503))
-    if (!this.#matchesPath(request)) return refuse(socket, new HandshakeError(`no WebSocket endpoint at ${request.url ?? '/'}`, 404))
+    if (this.#closing) return refuseNow(socket, new HandshakeError('the server is shutting down', 503))
+    if (!this.#matchesPath(request)) return refuseNow(socket, new HandshakeError(`no WebSocket endpoint at ${request.url ?? '/'}`, 404))
     if (this.#clients.size + this.#handshakes >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
-      return refuse(socket, new HandshakeError('too many connections', 503, { 'retry-after': '1' }))
+      return refuseNow(socket, new HandshakeError('too many connections', 503, { 'retry-after': '1' }))
     }
     let prepared: PreparedHandshake
     try {
       prepared = this.#prepare(request)
     } catch (error) {
-      return this.#refuseAfter(socket, error)
+      this.#refuseAfter(socket, error)
+      return undefined
     }
     if (this.#options.verify === undefined) {
       // The common case is synchronous: no promise, timer or closure per handshake (node:http
@@ -314,22 +345,28 @@ export class Server implements AsyncIterable<WebSocket> {
       try {
         ws = this.#complete(prepared, socket, head)
       } catch (error) {
-        return this.#refuseAfter(socket, error)
+        this.#refuseAfter(socket, error)
+        return undefined
       }
       if (ws !== undefined) this.#accept(ws)
-      return
+      return ws
     }
     const pending = new Server.#Pending(this, socket, this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
-    this.#verify(prepared).then(
+    return this.#verify(prepared).then(
       () => {
-        if (!pending.finish()) return
+        if (!pending.finish()) return undefined
         const ws = this.#complete(prepared, socket, head)
         if (ws !== undefined) this.#accept(ws)
+        return ws
       },
       (error: unknown) => {
         if (pending.finish()) this.#refuseAfter(socket, error)
+        return undefined
       },
-    ).catch((error: unknown) => this.#refuseAfter(socket, error))
+    ).catch((error: unknown) => {
+      this.#refuseAfter(socket, error)
+      return undefined
+    })
   }
 
   /**
@@ -382,12 +419,13 @@ export class Server implements AsyncIterable<WebSocket> {
     if (origins !== undefined && handshake.origin !== undefined && !origins.includes(handshake.origin)) {
       throw new HandshakeError(`origin ${handshake.origin} not allowed`, 403)
     }
-    return { handshake, info }
+    return { handshake, info, context: undefined }
   }
 
   /** Runs the `verify` hook; throws a HandshakeError to refuse. */
-  async #verify({ info }: PreparedHandshake): Promise<void> {
-    const verdict = await this.#options.verify!(info)
+  async #verify(prepared: PreparedHandshake): Promise<void> {
+    const context: HandshakeContext = (prepared.context = { data: undefined, headers: {} })
+    const verdict = await this.#options.verify!(prepared.info, context)
     if (verdict === false) throw new HandshakeError('unauthorized', 401)
     if (typeof verdict === 'object' && verdict !== null) {
       throw new HandshakeError(verdict.message ?? 'refused', verdict.status ?? 401, verdict.headers ?? {})
@@ -396,7 +434,7 @@ export class Server implements AsyncIterable<WebSocket> {
   }
 
   /** Chooses the subprotocol and extensions, answers 101 and makes the connection (undefined if the socket is gone). */
-  #complete({ handshake, info }: PreparedHandshake, socket: Duplex, head: Uint8Array): WebSocket | undefined {
+  #complete({ handshake, info, context }: PreparedHandshake, socket: Duplex, head: Uint8Array): WebSocket | undefined {
     const options = this.#options
     let protocol: string | undefined
     const select = options.protocols
@@ -420,11 +458,14 @@ export class Server implements AsyncIterable<WebSocket> {
     }
     if (socket.destroyed || !socket.writable) return undefined
     const accept = computeAccept(handshake.key, nodeSha1)
-    socket.write(buildResponse({ accept, protocol, extensions: extensions !== undefined ? formatExtensions(extensions) : undefined }), 'latin1')
+    const fixed = options.headers
+    const common = typeof fixed === 'function' ? fixed(info) : fixed
+    const headers = context === undefined || Object.keys(context.headers).length === 0 ? common : { ...common, ...context.headers }
+    socket.write(buildResponse({ accept, protocol, extensions: extensions !== undefined ? formatExtensions(extensions) : undefined, headers }), 'latin1')
     const tcp = socket as Socket
     if (tcp.timeout !== undefined && tcp.timeout > 0) tcp.setTimeout(0) // an http server's timeout must not end the WebSocket
     tcp.off('error', ignore) // the transport listens from here on
-    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, observers: this.#observers, topics: this.#pubsub }, options, allocateUninitialized)
+    return new WebSocket(new SocketTransport(tcp), { role: 'server', protocol, request: info, head, extensions, codec, observers: this.#observers, topics: this.#pubsub, data: context?.data }, options, allocateUninitialized)
   }
 
   #matchesPath(request: IncomingMessage): boolean {
@@ -568,6 +609,7 @@ const SERVER_OPTION_RULES: OptionRules = {
   protocols: 'protocols',
   origins: 'strings',
   verify: 'function',
+  headers: 'headers',
   maxConnections: 'count',
   handshakeTimeout: 'duration',
   maxHeaderSize: 'count',
