@@ -1,0 +1,225 @@
+/**
+ * The `node:cluster` broker: workers exchange publications through the primary over IPC, no
+ * Redis. Each worker's hub has a {@link ClusterAdapter}; the primary runs
+ * {@link startClusterRelay}, which keeps, per topic, the workers with subscribers to it and relays
+ * each publication to those of them that did not make it (a worker never gets its own back).
+ *
+ * ```ts
+ * if (cluster.isPrimary) {
+ *   startClusterRelay()
+ *   for (let i = 0; i < 4; i++) cluster.fork()
+ * } else {
+ *   await serve({ port: 8080, pubsub: { adapter: new ClusterAdapter() } }, (ws) => { ws.subscribe('chat') })
+ * }
+ * ```
+ *
+ * Guarantees: at most once; in order per publisher and topic (IPC keeps the order of one
+ * worker's messages, and the primary relays in the order it receives). A subscription takes effect
+ * when the primary has it: a publication that crosses it on the way is not delivered. A worker
+ * whose IPC channel is gone counts what it could not send (`lost`, direction 'out') and reports
+ * itself `degraded`. Payloads travel as base64 in JSON, so the relay works whatever the
+ * cluster's `serialization` setting.
+ * @module
+ */
+import { Buffer } from 'node:buffer'
+import cluster, { type Worker } from 'node:cluster'
+import { InvalidArgumentError } from '../core/errors.ts'
+import type { AdapterHost, Publication, PubSubAdapter } from './adapter.ts'
+
+/** The tag of every pub/sub message on a cluster's IPC channels (other messages are left alone). */
+export const CLUSTER_CHANNEL = 'wsflow:pubsub'
+
+/** One pub/sub message on an IPC channel, worker to primary or primary to worker. */
+interface WireMessage {
+  readonly channel: typeof CLUSTER_CHANNEL
+  readonly op: 'sub' | 'unsub' | 'pub'
+  readonly topic: string
+  /** The payload, base64 (pub only). */
+  readonly data?: string
+  /** Whether it is text (pub only). */
+  readonly text?: boolean
+}
+
+function isWireMessage(message: unknown): message is WireMessage {
+  return typeof message === 'object' && message !== null && (message as WireMessage).channel === CLUSTER_CHANNEL && typeof (message as WireMessage).topic === 'string'
+}
+
+/** The IPC end of a worker: `process` in a cluster worker (or a child process with an IPC channel). */
+export interface IpcChannel {
+  /** Sends a message to the parent. */
+  send?: ((message: unknown, callback?: (error: Error | null) => void) => boolean) | undefined
+  /** Whether the channel is open. */
+  readonly connected?: boolean | undefined
+  /** Listens for messages from the parent. */
+  on(event: 'message', listener: (message: unknown) => void): unknown
+  /** Stops listening. */
+  off(event: 'message', listener: (message: unknown) => void): unknown
+}
+
+/**
+ * A worker's adapter: subscriptions, unsubscriptions and publications go to the primary over the
+ * worker's IPC channel, and what the primary relays is delivered to the local subscribers. Needs
+ * {@link startClusterRelay} on the primary. `channel` defaults to `process`.
+ */
+export class ClusterAdapter implements PubSubAdapter {
+  readonly #channel: IpcChannel
+  #host: AdapterHost | undefined = undefined
+  readonly #subscribed = new Set<string>()
+  #degraded = false
+  #closed = false
+  readonly #onMessage = (message: unknown): void => {
+    if (!isWireMessage(message) || message.op !== 'pub' || typeof message.data !== 'string') return
+    this.#host?.deliver({ topic: message.topic, data: new Uint8Array(Buffer.from(message.data, 'base64')), text: message.text === true })
+  }
+  readonly #onSent = (error: Error | null): void => {
+    if (error !== null) this.#lost(error)
+  }
+
+  /** An adapter over `channel` (default: this worker's `process`); throws if there is no IPC channel. */
+  constructor(channel: IpcChannel = process as unknown as IpcChannel) {
+    if (typeof channel.send !== 'function') throw new InvalidArgumentError('ClusterAdapter: this process has no IPC channel (run it in a node:cluster worker)')
+    this.#channel = channel
+  }
+
+  /** Listens to the primary and tells it the topics the hub has already. */
+  attach(host: AdapterHost): void {
+    this.#host = host
+    this.#channel.on('message', this.#onMessage)
+    for (const topic of host.topics()) this.subscribe(topic)
+  }
+
+  /** Asks the primary for the topic's publications from other workers. */
+  subscribe(topic: string): void {
+    this.#subscribed.add(topic)
+    this.#send({ channel: CLUSTER_CHANNEL, op: 'sub', topic })
+  }
+
+  /** Tells the primary this worker no longer follows the topic. */
+  unsubscribe(topic: string): void {
+    this.#subscribed.delete(topic)
+    this.#send({ channel: CLUSTER_CHANNEL, op: 'unsub', topic })
+  }
+
+  /** Sends a publication of this worker to the primary, which relays it to the other workers. */
+  publish(publication: Publication): void {
+    const data = Buffer.from(publication.data.buffer, publication.data.byteOffset, publication.data.byteLength).toString('base64')
+    if (!this.#send({ channel: CLUSTER_CHANNEL, op: 'pub', topic: publication.topic, data, text: publication.text })) this.#host?.report({ type: 'lost', count: 1, direction: 'out' })
+  }
+
+  /** Stops listening to the primary and tells it this worker follows nothing any more. */
+  close(): Promise<void> {
+    if (this.#closed) return Promise.resolve()
+    for (const topic of [...this.#subscribed]) this.unsubscribe(topic)
+    this.#closed = true
+    this.#channel.off('message', this.#onMessage)
+    return Promise.resolve()
+  }
+
+  /** Sends one message; false (and degraded reported once) when the channel is gone. */
+  #send(message: WireMessage): boolean {
+    if (this.#closed) return false
+    if (this.#channel.connected === false) {
+      this.#lost(new Error('ClusterAdapter: the IPC channel to the primary is closed'))
+      return false
+    }
+    try {
+      this.#channel.send!(message, this.#onSent)
+      return true
+    } catch (error) {
+      this.#lost(error instanceof Error ? error : new Error(String(error)))
+      return false
+    }
+  }
+
+  #lost(error: Error): void {
+    if (this.#degraded) return
+    this.#degraded = true
+    this.#host?.report({ type: 'degraded', error })
+  }
+}
+
+/** Options of {@link startClusterRelay}. */
+export interface ClusterRelayOptions {
+  /** Told each time a worker starts or stops following a topic (for logs, metrics and tests). */
+  onSubscription?: ((worker: Worker, topic: string, subscribed: boolean) => void) | undefined
+}
+
+/** The primary's relay, as {@link startClusterRelay} returns it. */
+export interface ClusterRelay {
+  /** How many workers follow `topic` now. */
+  workersOf(topic: string): number
+  /** Publications relayed (one per worker it was sent to). */
+  readonly relayed: number
+  /** Stops relaying. */
+  close(): void
+}
+
+/**
+ * Relays pub/sub messages between the workers of this cluster (call it on the primary, once): per
+ * topic, the set of workers with local subscribers; each publication goes to those of them but
+ * its sender. A worker that exits is forgotten.
+ */
+export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRelay {
+  if (!cluster.isPrimary) throw new InvalidArgumentError('startClusterRelay: call it on the cluster\'s primary')
+  const topics = new Map<string, Set<Worker>>()
+  const byWorker = new Map<Worker, Set<string>>()
+  let relayed = 0
+  const notify = (worker: Worker, topic: string, subscribed: boolean): void => {
+    try {
+      options.onSubscription?.(worker, topic, subscribed)
+    } catch {
+      // a failing listener must not stop the relay
+    }
+  }
+  const leave = (worker: Worker, topic: string): void => {
+    const workers = topics.get(topic)
+    if (workers === undefined || !workers.delete(worker)) return
+    if (workers.size === 0) topics.delete(topic)
+    byWorker.get(worker)?.delete(topic)
+    notify(worker, topic, false)
+  }
+  const onMessage = (worker: Worker, message: unknown): void => {
+    if (!isWireMessage(message)) return
+    const topic = message.topic
+    if (message.op === 'sub') {
+      let workers = topics.get(topic)
+      if (workers === undefined) topics.set(topic, (workers = new Set()))
+      if (workers.has(worker)) return
+      workers.add(worker)
+      let mine = byWorker.get(worker)
+      if (mine === undefined) byWorker.set(worker, (mine = new Set()))
+      mine.add(topic)
+      notify(worker, topic, true)
+    } else if (message.op === 'unsub') {
+      leave(worker, topic)
+    } else if (message.op === 'pub') {
+      const workers = topics.get(topic)
+      if (workers === undefined) return
+      for (const other of workers) {
+        if (other === worker || !other.isConnected()) continue
+        other.send(message, undefined, ignore)
+        relayed++
+      }
+    }
+  }
+  const onExit = (worker: Worker): void => {
+    for (const topic of [...(byWorker.get(worker) ?? [])]) leave(worker, topic)
+    byWorker.delete(worker)
+  }
+  cluster.on('message', onMessage)
+  cluster.on('exit', onExit)
+  return {
+    workersOf: (topic) => topics.get(topic)?.size ?? 0,
+    get relayed() {
+      return relayed
+    },
+    close: () => {
+      cluster.off('message', onMessage)
+      cluster.off('exit', onExit)
+      topics.clear()
+      byWorker.clear()
+    },
+  }
+}
+
+function ignore(): void {}
