@@ -27,3 +27,10 @@ export {
   AbortError, CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, InvalidDataError, MessageTooBigError, NotSupportedError,
   ProtocolError, StallError, TimeoutError, WebSocketError, isWebSocketError, type ErrorCode,
 } from '../core/errors.ts'
+export { persistent, reconnecting, type BrowserPersistentOptions, type BrowserReconnectingOptions } from './reconnecting.ts'
+export { ReconnectingWebSocket, type PersistentOptions, type PersistentState } from '../reconnect/persistent.ts'
+export { isRetryable, isRetryableCloseCode, isRetryableStatus } from '../reconnect/retry.ts'
+export type { ReconnectOptions, RetryEvent } from '../reconnect/reconnecting.ts'
+export type { BackoffOptions, ReconnectClock } from '../reconnect/backoff.ts'
+export { QueueFullError } from '../reconnect/queue.ts'
+export type { ConnectFunction, ReconnectableSocket } from '../reconnect/types.ts'

@@ -1,0 +1,131 @@
+// The page's side of the browser-only cases (test/browser/client.test.ts): backpressure both ways,
+// what the browser cannot do, the reconnecting client. Bundled with the browser client by esbuild;
+// connections are kept by key between the test's page.evaluate calls.
+import { connect, reconnecting, type BrowserConnectOptions, type BrowserWebSocket } from '../../../src/browser/index.ts'
+
+const connections = new Map<string, BrowserWebSocket>()
+const pendingSends = new Map<string, Promise<void>>()
+
+interface ErrorView {
+  name: string | undefined
+  code: string | undefined
+  closeCode: number | undefined
+  status: number | undefined
+  feature: string | undefined
+  message: string
+}
+
+function view(error: unknown): ErrorView {
+  const e = error as { name?: string; code?: string; closeCode?: number; status?: number; feature?: string; message?: string }
+  return { name: e.name, code: e.code, closeCode: e.closeCode, status: e.status, feature: e.feature, message: String(e.message) }
+}
+
+async function errorOf(run: () => unknown): Promise<ErrorView | undefined> {
+  try {
+    await run()
+  } catch (error) {
+    return view(error)
+  }
+  return undefined
+}
+
+/** Opens a connection kept under `key`. */
+export async function open(key: string, url: string, options: BrowserConnectOptions): Promise<string> {
+  connections.set(key, await connect(url, options))
+  return connections.get(key)!.readyState
+}
+
+/** Reads until the end: the messages' 4-byte indexes, and the error the loop threw, if any. */
+export async function readToEnd(key: string): Promise<{ count: number; inOrder: boolean; bytes: number; error: ErrorView | undefined; closed: unknown }> {
+  const ws = connections.get(key)!
+  let count = 0
+  let inOrder = true
+  let bytes = 0
+  let error: ErrorView | undefined
+  try {
+    for await (const message of ws) {
+      const index = new DataView(message.data.buffer, message.data.byteOffset, 4).getUint32(0)
+      if (index !== count) inOrder = false
+      count++
+      bytes += message.data.length
+    }
+  } catch (e) {
+    error = view(e)
+  }
+  return { count, inOrder, bytes, error, closed: await ws.closed }
+}
+
+/** Waits for the connection's end without reading. */
+export async function whenClosed(key: string): Promise<unknown> {
+  return connections.get(key)!.closed
+}
+
+/**
+ * Sends messages of `size` bytes until a send does not resolve at once (checked against a
+ * zero-delay timer: a task later), at most `max`; the waiting send is kept for {@link finishSends}.
+ */
+export async function sendUntilWaiting(key: string, size: number, max: number): Promise<{ sent: number; waited: boolean; bufferedAmount: number }> {
+  const ws = connections.get(key)!
+  const chunk = new Uint8Array(size).fill(7)
+  for (let i = 0; i < max; i++) {
+    const sent = ws.send(chunk)
+    const waiting = await Promise.race([sent.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 0))])
+    if (waiting) {
+      pendingSends.set(key, sent)
+      return { sent: i + 1, waited: true, bufferedAmount: ws.bufferedAmount }
+    }
+  }
+  return { sent: max, waited: false, bufferedAmount: ws.bufferedAmount }
+}
+
+/** Awaits the waiting send, sends 'end' and waits for the server's close. */
+export async function finishSends(key: string): Promise<unknown> {
+  const ws = connections.get(key)!
+  await pendingSends.get(key)
+  await ws.send('end')
+  return ws.closed
+}
+
+/** What the browser cannot do, each tried: the errors seen. */
+export async function unsupported(url: string, options: BrowserConnectOptions): Promise<Record<string, unknown>> {
+  const ws = await connect(url, options)
+  const result: Record<string, unknown> = {
+    ping: await errorOf(() => ws.ping()),
+    pong: await errorOf(() => ws.pong()),
+    response: await errorOf(() => ws.response),
+    streams: await errorOf(() => ws.streams()),
+    close1011: await errorOf(() => ws.close(1011)),
+    headers: await errorOf(() => connect(url, { ...options, headers: { authorization: 'Bearer x' } })),
+    perMessageDeflate: await errorOf(() => connect(url, { ...options, perMessageDeflate: { serverNoContextTakeover: true } })),
+    stallTimeout: await errorOf(() => connect(url, { ...options, stallTimeout: 1000 })),
+    badHighWaterMark: await errorOf(() => connect(url, { ...options, highWaterMark: -1 })),
+    refused: await errorOf(() => connect(url.replace(/\/[^/]*$/, '/no-such-path'), options)),
+    openAfter: ws.readyState,
+    hasWebSocketStream: typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream,
+  }
+  // close(1001) goes as 1000 (a browser may not send 1001)
+  result.closed = await ws.close(1001, 'going')
+  return result
+}
+
+/**
+ * The reconnecting client in the page: the server drops the first connection (1006) and greets
+ * the second; returns what the loop saw.
+ */
+export async function reconnect(url: string, options: BrowserConnectOptions): Promise<{ seen: string[]; connections: number }> {
+  const seen: string[] = []
+  let count = 0
+  for await (const ws of reconnecting(url, { ...options, initialDelay: 10, maxRetries: 3 })) {
+    count++
+    try {
+      for await (const message of ws) {
+        seen.push(message.text())
+        if (message.text() === 'second') break
+      }
+    } catch (error) {
+      seen.push(`dropped ${(error as { closeCode?: number }).closeCode}`)
+    }
+    if (seen.includes('second') || count >= 4) break
+  }
+  return { seen, connections: count }
+}
