@@ -1,8 +1,9 @@
 /**
  * A wsflow server run as a child process by the reconnect tests, so that a test can kill it
  * (SIGKILL, by PID) and start it again on the same port. `node --import tsx reconnect-server.ts
- * <port>`: prints `listening <port>`, then `open`, `recv <text>` for each message received and
- * `closed <code>` per connection, one line each; answers each text message with `ack <text>`.
+ * <port>`: prints `listening <port>`, then `open`, `recv <text>` for each message received (its
+ * first two words: padding after them is not printed) and `closed <code>` per connection, one
+ * line each; answers each message with `ack <the same two words>`.
  */
 import { serve } from '../../src/index.ts'
 
@@ -11,8 +12,9 @@ const server = await serve({ host: '127.0.0.1', port }, async (ws) => {
   process.stdout.write('open\n')
   try {
     for await (const message of ws) {
-      process.stdout.write(`recv ${message.text()}\n`)
-      await ws.send(`ack ${message.text()}`)
+      const words = message.text().split(' ', 2).join(' ')
+      process.stdout.write(`recv ${words}\n`)
+      await ws.send(`ack ${words}`)
     }
   } catch {
     // the client went away abnormally: the close line says how
