@@ -1,7 +1,9 @@
 /**
- * A clock for the reconnecting client that moves only when the test says so: each `sleep` is
- * recorded and waits until `advance()`; `nextSleep()` resolves when the client starts one.
+ * What the reconnect tests share: a clock for the reconnecting client that moves only when the
+ * test says so (each `sleep` is recorded and waits until `advance()`; `nextSleep()` resolves when
+ * the client starts one), a port nobody listens on, and the code of a refused connection.
  */
+import { createServer } from 'node:net'
 import { AbortError } from '../../../src/core/errors.ts'
 import type { ReconnectClock } from '../../../src/reconnect/backoff.ts'
 
@@ -74,4 +76,13 @@ export class FakeClock implements ReconnectClock {
 export function refusedCode(error: unknown): string | undefined {
   const { code, systemCode } = (error ?? {}) as { code?: string; systemCode?: string }
   return code === 'WS_ERR_CONNECT' ? systemCode : code
+}
+
+/** A port that was free a moment ago and that nobody listens on. */
+export async function closedPort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
+  const { port } = probe.address() as { port: number }
+  await new Promise<void>((resolve) => probe.close(() => resolve()))
+  return port
 }

@@ -4,25 +4,16 @@
  * events, close(), and the reasons that end it. Real wsflow servers on 127.0.0.1; the backoff
  * waits on a fake clock.
  */
-import { createServer } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectionClosedError, HandshakeError, InvalidArgumentError, serve, type Server, type ServerOptions, type WebSocket } from '../../../src/index.ts'
 import { persistent } from '../../../src/client/reconnecting.ts'
 import { QueueFullError } from '../../../src/reconnect/queue.ts'
 import type { ReconnectingWebSocket } from '../../../src/reconnect/persistent.ts'
-import { FakeClock } from './fake-clock.ts'
+import { closedPort, FakeClock } from './fake-clock.ts'
 import { rejection, within } from '../../helpers/timing.ts'
 
 const half = (): number => 0.5
-
-async function closedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
 
 /** A server recording every text message it receives, in order. */
 async function recorder(options: ServerOptions = {}, onConnection?: (ws: WebSocket, index: number) => unknown): Promise<{ server: Server; received: string[]; closes: number[]; closed(count: number): Promise<number[]> }> {

@@ -3,25 +3,15 @@
  * retries and what it throws, the backoff's reset, maxRetries and the abort. Connections are
  * real: wsflow servers on 127.0.0.1 and a port nobody listens on.
  */
-import { createServer } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectionClosedError, HandshakeError, InvalidArgumentError, serve, type Server, type WebSocket } from '../../../src/index.ts'
 import { reconnecting } from '../../../src/client/reconnecting.ts'
 import type { RetryEvent } from '../../../src/reconnect/reconnecting.ts'
-import { FakeClock, refusedCode } from './fake-clock.ts'
+import { closedPort, FakeClock, refusedCode } from './fake-clock.ts'
 import { rejection, within } from '../../helpers/timing.ts'
 
 const half = (): number => 0.5
-
-/** A port that was free a moment ago and that nobody listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise<void>((resolve) => probe.close(() => resolve()))
-  return port
-}
 
 async function withServer(options: Parameters<typeof serve>[0], handler: (ws: WebSocket) => unknown, body: (server: Server) => Promise<void>): Promise<void> {
   const server = await serve({ ...options, host: '127.0.0.1', port: 0 }, handler)
