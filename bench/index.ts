@@ -6,7 +6,9 @@
  * matrix (bench/server.ts: the lean load generator against wsflow, ws and the raw ceiling: 1, 64
  * and 256 connections of 64 B, 64 KiB to 16 MiB, handshakes/s), the client-side matrix
  * (bench/client.ts: wsflow's and ws's clients against the raw echo, the lean load generator as the
- * ceiling) and memory per idle connection (bench/memory.ts, 5,000 connections). The quick run:
+ * ceiling), memory per idle connection (bench/memory.ts, 5,000 connections) and the browser
+ * client in Chromium against the page's plain WebSocket (bench/browser.ts: its rows put the plain
+ * WebSocket in the raw column; skipped without /usr/bin/chromium). The quick run:
  * the same two matrices with 3 rounds of 500 ms, memory at 1,000 connections, no decoder or mask
  * bench (run them alone: `node --import tsx bench/decoder.ts --quick`). `--ws-direct` is passed on
  * to the decoder bench.
@@ -48,6 +50,7 @@ const BENCHES: { file: string; title?: string; env?: Record<string, string>; ful
   { file: 'server.ts' },
   { file: 'client.ts' },
   { file: 'memory.ts' },
+  { file: 'browser.ts' },
 ]
 
 interface Row {

@@ -41,7 +41,11 @@ export interface BrowserConnectOptions {
    * high-water mark before the connection is closed with 4008 (default 16 MiB).
    */
   maxUnreadBytes?: number | undefined
-  /** `send` waits while more than this many bytes are buffered by the platform (default 64 KiB). */
+  /**
+   * `send` waits while more than this many bytes are buffered by the platform (default 1 MiB; on
+   * Node 64 KiB: in the browser `bufferedAmount` falls only when the network process has taken
+   * the data, a hop between processes, and a wait costs a timer turn).
+   */
   writeHighWaterMark?: number | undefined
   /**
    * Which platform API: true for `WebSocketStream` (real backpressure on reading; a
@@ -131,6 +135,12 @@ const RULES: OptionRules = {
   webSocketStream: 'boolean',
 }
 
+/**
+ * The browser's default write high-water mark: 1 MiB. At Node's 64 KiB, an echo of 64 KiB messages
+ * with 4 in flight waited on a timer after nearly every send (bench/browser.ts, "64 KiB binary").
+ */
+export const BROWSER_WRITE_HIGH_WATER_MARK = 1024 * 1024
+
 const SETTINGS = new WeakMap<BrowserConnectOptions, BrowserSettings>()
 
 /** Checks `options` and returns the connection's limits (shared by connections made with the same object). */
@@ -185,7 +195,7 @@ export async function connect(url: string | URL, options: BrowserConnectOptions 
   const href = parseUrl(url)
   const open: OpenOptions = {
     protocols: options.protocols === undefined ? [] : typeof options.protocols === 'string' ? [options.protocols] : [...options.protocols],
-    writeHighWaterMark: options.writeHighWaterMark ?? DEFAULTS.writeHighWaterMark,
+    writeHighWaterMark: options.writeHighWaterMark ?? BROWSER_WRITE_HIGH_WATER_MARK,
     handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
     signal: options.signal,
   }

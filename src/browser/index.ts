@@ -15,7 +15,7 @@
  * ```
  * @module wsflow/browser
  */
-export { connect, UNSUPPORTED_OPTIONS, type BrowserConnectOptions } from './connect.ts'
+export { BROWSER_WRITE_HIGH_WATER_MARK, connect, UNSUPPORTED_OPTIONS, type BrowserConnectOptions } from './connect.ts'
 export { BrowserCloseCode, BrowserWebSocket, BrowserWebSocket as WebSocket } from './websocket.ts'
 export { MAX_POLL_DELAY } from './drain.ts'
 export type { RecvOptions } from '../connection/inbox.ts'
