@@ -20,11 +20,13 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   transforms: { mayImport: ['core', 'transforms'], nodeBuiltins: false },
   node: { mayImport: ['core', 'internal', 'node'], nodeBuiltins: true },
   connection: { mayImport: ['core', 'internal', 'transforms', 'connection'], nodeBuiltins: false },
-  browser: { mayImport: ['core', 'internal', 'transforms', 'connection', 'reconnect', 'browser'], nodeBuiltins: false },
+  browser: { mayImport: ['core', 'internal', 'transforms', 'connection', 'reconnect', 'streams', 'browser'], nodeBuiltins: false },
   // The server and the client reach Node's platform through node/ (node/platform.ts).
   server: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'pubsub', 'server'], nodeBuiltins: false },
   // The reconnecting client runs in browsers too: no Node modules; client/ and browser/ bind it to their connect.
   reconnect: { mayImport: ['core', 'internal', 'connection', 'reconnect'], nodeBuiltins: false },
+  // The WHATWG stream pair too (the Node Duplex, which needs node:stream, is in node/).
+  streams: { mayImport: ['core', 'internal', 'connection', 'streams'], nodeBuiltins: false },
   client: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'reconnect', 'client'], nodeBuiltins: false },
   legacy: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'legacy'], nodeBuiltins: false },
   bridge: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'server', 'client', 'bridge'], nodeBuiltins: true },
