@@ -49,6 +49,7 @@ export class ColdState {
   inflating = false
   dropped = 0
   flushScheduled = false
+  pongScheduled = false
   closing: { code: number; reason: string } | undefined = undefined
   end: { info: CloseInfo; error: Error | undefined } | undefined = undefined
   failure: Error | undefined = undefined

@@ -179,7 +179,17 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
   }
 
   onPing(): void {
-    // The pong is written by the protocol.
+    // The pong is written by the protocol, or owed while the peer reads nothing: written at drain.
+    if (!this.protocol.pongOwed) return
+    const cold = this.own()
+    if (cold.pongScheduled) return
+    cold.pongScheduled = true
+    this.transport.whenDrained().then(() => {
+      cold.pongScheduled = false
+      this.protocol.flushPong()
+    }, () => {
+      cold.pongScheduled = false
+    })
   }
 
   onPong(payload: Uint8Array): void {

@@ -29,4 +29,11 @@ export const DEFAULTS = {
   maxRedirects: 10,
   /** A server's close(): how long connections get to close before they are cut: 5 s. */
   serverCloseTimeout: 5000,
+  /**
+   * Pings that may arrive while their pong cannot be written (the peer does not read): 64. Only
+   * the latest is answered (RFC 6455 §5.5.3); more fail the connection with 1008.
+   */
+  maxOwedPings: 64,
+  /** Bytes discarded after the peer's close frame or a failure before the connection is cut: 1 MiB. */
+  maxDiscard: 1024 * 1024,
 } as const

@@ -52,6 +52,10 @@ export const SEND_EOF: Uint8Array = new Uint8Array(0)
 export class RecordingOutput implements ProtocolOutput {
   buffer: Uint8Array = EMPTY
   readonly chunks: Uint8Array[] = []
+  /** Set to false to stand for a peer that does not read (pongs are then owed). */
+  writable = true
+  /** Whether `destroy()` was called. */
+  destroyed = false
 
   reserve(length: number): number {
     this.buffer = new Uint8Array(length)
@@ -65,6 +69,10 @@ export class RecordingOutput implements ProtocolOutput {
 
   end(): void {
     this.chunks.push(SEND_EOF)
+  }
+
+  destroy(): void {
+    this.destroyed = true
   }
 }
 

@@ -11,6 +11,14 @@ import type { Message, MessageType } from './message.ts'
 export interface ProtocolOutput extends FrameOutput {
   /** Sends what was written, then half-closes (TCP FIN): nothing more is written after it. */
   end(): void
+  /**
+   * False while what was written waits unsent above the output's high-water mark (the peer is
+   * not reading): pongs are then owed, not written (see {@link Protocol.flushPong}). An output
+   * without it is always writable.
+   */
+  readonly writable?: boolean | undefined
+  /** Cuts the connection at once (a peer that sends on and on after its close frame). Without it, the bytes are only discarded. */
+  destroy?(): void
 }
 
 /** What a {@link Protocol} tells the layer above, synchronously, as it reads. */
@@ -21,7 +29,7 @@ export interface ProtocolHandler {
   onFragment(type: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void
   /** A frame of a compressed message (RSV1 under permessage-deflate): inflate, then {@link Protocol.receiveInflated}. */
   onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void
-  /** A ping arrived; its pong is already written. */
+  /** A ping arrived; its pong is already written, or owed while the output is not writable ({@link Protocol.pongOwed}). */
   onPing(payload: Uint8Array): void
   /** A pong arrived. */
   onPong(payload: Uint8Array): void

@@ -23,6 +23,7 @@
  * any message.
  * @module
  */
+import { DEFAULTS } from './defaults.ts'
 import { MessageAssembler } from './assembler.ts'
 import { EMPTY } from './byte-queue.ts'
 import { buildClosePayload, parseClosePayload } from './close-payload.ts'
@@ -103,6 +104,9 @@ class Closing {
   pending: { frame: CloseFrame; payload: Uint8Array } | undefined = undefined
   failure: ProtocolError | undefined = undefined
   discarded = 0
+  // The latest ping's payload while its pong cannot be written, and the pings since the first.
+  owedPong: Uint8Array | undefined = undefined
+  owedPings = 0
 }
 
 // Read by connections whose close has not begun (frozen: writing to it is a bug).
@@ -208,7 +212,7 @@ export class Protocol {
   receiveData(chunk: Uint8Array): void {
     const closing = this.#closing
     if ((closing !== undefined && (closing.received !== undefined || closing.failure !== undefined)) || this.#state === 'closed') {
-      this.#own().discarded += chunk.length
+      this.#discard(chunk.length)
       return
     }
     const decoder = this.#decoder
@@ -219,7 +223,7 @@ export class Protocol {
           this.#receiveControl(frame)
           // RFC 6455 §5.5.1: no more data after a close frame.
           if (this.#closing?.received !== undefined) {
-            this.#own().discarded += decoder.buffered
+            this.#discard(decoder.buffered)
             return
           }
         } else if (this.#settings.compression) {
@@ -276,8 +280,18 @@ export class Protocol {
       case Opcode.PING:
         // RFC 6455 §5.5.2: upon receipt of a Ping frame, an endpoint MUST send a Pong frame in
         // response, with identical application data (no close frame was received, or we would
-        // not be reading).
-        this.#writeControl(Opcode.PONG, frame.payload)
+        // not be reading). While the peer does not read what is written, the pong is owed: only
+        // the latest ping is answered (§5.5.3 allows it), and a peer that pings on and on
+        // without reading is cut (a ping flood held 1 GiB of pongs before this rule).
+        if (this.#output.writable === false || this.#c.owedPong !== undefined) {
+          const closing = this.#own()
+          if (++closing.owedPings > DEFAULTS.maxOwedPings) {
+            throw new ProtocolError('WS_ERR_TOO_MANY_PINGS', `more than ${DEFAULTS.maxOwedPings} pings while the peer read none of their pongs`, CloseCode.POLICY_VIOLATION)
+          }
+          closing.owedPong = frame.payload.slice()
+        } else {
+          this.#writeControl(Opcode.PONG, frame.payload)
+        }
         this.#handler.onPing(frame.payload)
         return
       case Opcode.PONG:
@@ -395,6 +409,26 @@ export class Protocol {
     return true
   }
 
+  /** Whether a pong is owed: a ping arrived while the output was not writable. */
+  get pongOwed(): boolean {
+    return this.#c.owedPong !== undefined
+  }
+
+  /**
+   * Writes the pong owed for the latest ping (call it once the output is writable again); false
+   * when none is owed or this side's close was sent.
+   */
+  flushPong(): boolean {
+    const closing = this.#closing
+    const payload = closing?.owedPong
+    if (closing === undefined || payload === undefined) return false
+    closing.owedPong = undefined
+    closing.owedPings = 0
+    if (closing.sent !== undefined || this.#state === 'closed') return false
+    this.#writeControl(Opcode.PONG, payload)
+    return true
+  }
+
   /** Sends an unsolicited pong (RFC 6455 §5.5.3: a one-way heartbeat); false once closing. */
   pong(payload: Uint8Array): boolean {
     if (payload.length > MAX_CONTROL_PAYLOAD) throw new InvalidArgumentError(`a pong payload is at most ${MAX_CONTROL_PAYLOAD} bytes (got ${payload.length})`)
@@ -492,6 +526,13 @@ export class Protocol {
     if ((this.#flags & FLAG_EOF_SENT) !== 0) return
     this.#flags |= FLAG_EOF_SENT
     this.#output.end()
+  }
+
+  /** Counts bytes discarded after the close frame or a failure; past the bound the connection is cut. */
+  #discard(length: number): void {
+    const closing = this.#own()
+    closing.discarded += length
+    if (closing.discarded > DEFAULTS.maxDiscard) this.#output.destroy?.()
   }
 
   #writeControl(opcode: Opcode, payload: Uint8Array): void {

@@ -8,6 +8,8 @@ import * as assert from 'uvu/assert'
 import { ConnectionClosedError, InvalidArgumentError, ProtocolError } from '../../../src/core/errors.ts'
 import { Protocol, SEND_EOF, type ProtocolEvent, type ProtocolHandler, type ProtocolOptions, type ProtocolOutput } from '../../../src/core/protocol.ts'
 import { prepareMessage } from '../../../src/core/prepared.ts'
+import { RecordingHandler, RecordingOutput } from '../../../src/core/protocol-recorder.ts'
+import { DEFAULTS } from '../../../src/core/defaults.ts'
 import { bytes, concat } from '../../helpers/bytes.ts'
 
 const ZERO_KEY = (): Uint8Array => new Uint8Array(4)
@@ -376,6 +378,69 @@ test('protocols made from one options object share their settings, made anew whe
   const c = new Protocol(options)
   c.send('text', utf8('abc'))
   assert.equal(hex(c.dataToSend()), h(plain(0x81, utf8('abc'))))
+})
+
+test('server: while the output is not writable, pings are owed and only the latest is answered at flushPong (RFC 6455 §5.5.3)', () => {
+  const output = new RecordingOutput()
+  const p = new Protocol({ role: 'server' }, undefined, output)
+  assert.is(p.flushPong(), false) // none owed
+  output.writable = false
+  p.receiveData(concat(masked(0x89, utf8('a')), masked(0x89, utf8('b'))))
+  assert.equal(types(p.eventsReceived()), ['ping', 'ping'])
+  assert.equal(p.dataToSend(), [])
+  assert.is(p.pongOwed, true)
+  output.writable = true
+  // Owed pongs stay owed until flushed, even once writable: the order of answers is kept.
+  p.receiveData(masked(0x89, utf8('c')))
+  assert.equal(p.dataToSend(), [])
+  assert.is(p.flushPong(), true)
+  assert.equal(hex(p.dataToSend()), h(plain(0x8a, utf8('c'))))
+  assert.is(p.pongOwed, false)
+  p.receiveData(masked(0x89, utf8('d')))
+  assert.equal(hex(p.dataToSend()), h(plain(0x8a, utf8('d'))))
+})
+
+test('server: a peer that pings on while reading none of the pongs fails with 1008 after maxOwedPings', () => {
+  const output = new RecordingOutput()
+  const p = new Protocol({ role: 'server' }, undefined, output)
+  output.writable = false
+  const ping = masked(0x89, utf8('x'))
+  for (let i = 0; i < DEFAULTS.maxOwedPings; i++) p.receiveData(ping)
+  assert.is(p.failure, undefined)
+  p.receiveData(ping)
+  assert.instance(p.failure, ProtocolError)
+  assert.is(p.failure!.code, 'WS_ERR_TOO_MANY_PINGS')
+  assert.is(p.failure!.closeCode, 1008)
+  const sent = concat(...p.dataToSend())
+  // The close frame only (no pong): 0x88, its length, 1008 and the reason.
+  assert.is(sent[0], 0x88)
+  assert.is(sent.length, 2 + sent[1]!)
+  assert.is((sent[2]! << 8) | sent[3]!, 1008)
+  // Owed pongs are not written after this side's close frame.
+  assert.is(p.flushPong(), false)
+  assert.equal(p.dataToSend(), [])
+})
+
+test('server: a pong owed when the connection closed is not written', () => {
+  const output = new RecordingOutput()
+  const p = new Protocol({ role: 'server' }, undefined, output)
+  output.writable = false
+  p.receiveData(masked(0x89, utf8('a')))
+  p.connectionClosed(undefined)
+  assert.is(p.flushPong(), false)
+  assert.equal(p.dataToSend(), [])
+})
+
+test('server: bytes after the peer\'s close frame are discarded up to maxDiscard, then the output is destroyed', () => {
+  const output = new RecordingOutput()
+  const p = new Protocol({ role: 'server' }, new RecordingHandler(), output)
+  p.receiveData(masked(0x88, close(1000)))
+  const junk = new Uint8Array(64 * 1024)
+  for (let sent = 0; sent < DEFAULTS.maxDiscard; sent += junk.length) p.receiveData(junk)
+  assert.is(p.discarded, DEFAULTS.maxDiscard)
+  assert.is(output.destroyed, false)
+  p.receiveData(bytes(0))
+  assert.is(output.destroyed, true)
 })
 
 test.run()
