@@ -24,7 +24,7 @@ import { redisSkipReason, startRedis } from '../test/helpers/redis-server.ts'
 const quick = process.argv.includes('--quick')
 const ROUNDS = quick ? 3 : 5
 const SUBSCRIBERS = quick ? 200 : 500 // per server process
-const BURST = quick ? 400 : 2000 // messages per rate round, half from each server
+const BURST = quick ? 400 : 1000 // messages per rate round, half from each server
 // The latency rounds offer 40 messages/s in all (one per PACE_MS ms from each server) at 400
 // subscribers, 16,000 deliveries/s: about half of what socket.io sustained here (some 32,000/s),
 // so that its latency is not a backlog; the full run keeps the same deliveries/s at 1,000.
@@ -60,9 +60,9 @@ async function start(name: string, url: string): Promise<Contender> {
 
 /** Both servers publish `perServer` messages; resolves with the time until every subscriber had them all, and their latencies. */
 async function run(contender: Contender, perServer: number, batch: number, every: number): Promise<{ seconds: number; latency: Latency }> {
-  const done = contender.loadgen.request<Latency>({ cmd: 'expect', messages: 2 * perServer, timeout: 60_000 }, 65_000)
+  const done = contender.loadgen.request<Latency>({ cmd: 'expect', messages: 2 * perServer, timeout: 120_000 }, 125_000)
   const start = performance.now()
-  await Promise.all(contender.servers.map((server) => server.request({ cmd: 'publish', messages: perServer, batch, every }, 60_000)))
+  await Promise.all(contender.servers.map((server) => server.request({ cmd: 'publish', messages: perServer, batch, every }, 120_000)))
   const latency = await done
   return { seconds: (performance.now() - start) / 1000, latency }
 }

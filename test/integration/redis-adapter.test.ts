@@ -221,6 +221,53 @@ if (redisSkipReason !== undefined) {
       }
     }))
 
+  test('Redis down when the adapter attaches: attach resolves degraded, publications counted lost, restored once Redis starts', () =>
+    withRedis(async (redis) => {
+      await redis.kill()
+      const host = new RecordingHost()
+      host.subscribed.add('room')
+      const adapter = await createRedisAdapter({ url: redis.url, maxReconnectDelay: 100 })
+      let peer: Node | undefined = undefined
+      try {
+        await adapter.attach(host)
+        assert.equal(host.states(), ['degraded'])
+        adapter.subscribe('room')
+        for (let i = 0; i < 3; i++) adapter.publish(text('room', `early ${i}`))
+        await host.until(() => host.lost() === 3, 'three lost')
+        await redis.restart()
+        await host.until(() => host.states().at(-1) === 'restored', 'restored')
+        ;[peer] = await nodes(redis.url, 1, [])
+        peer!.adapter.publish(text('room', 'hello'))
+        await host.until(() => host.texts().includes('hello'), 'delivery once Redis is up')
+      } finally {
+        await adapter.close()
+        if (peer) await closeAll([peer])
+      }
+    }))
+
+  test('Redis stalled (CLIENT PAUSE): at most maxPendingPublishes in flight, the rest dropped and counted, the in-flight ones delivered after', () =>
+    withRedis(async (redis) => {
+      const [b] = await nodes(redis.url, 1, ['room'])
+      const host = new RecordingHost()
+      const adapter = await createRedisAdapter({ url: redis.url, maxPendingPublishes: 10 })
+      const admin = createClient({ url: redis.url })
+      await admin.connect()
+      try {
+        await adapter.attach(host)
+        await untilNumsub(redis.url, 'wsflow:room', 1)
+        await admin.sendCommand(['CLIENT', 'PAUSE', '500', 'ALL'])
+        for (let i = 0; i < 50; i++) adapter.publish(text('room', `m${i}`))
+        await host.until(() => host.lost() === 40, '40 lost')
+        await b!.host.until(() => b!.host.delivered.length === 10, 'the ten in flight, after the pause')
+        assert.equal(b!.host.texts(), Array.from({ length: 10 }, (_, i) => `m${i}`))
+        assert.equal(host.states(), [], 'a stall is not an outage')
+      } finally {
+        await admin.close()
+        await adapter.close()
+        await closeAll([b!])
+      }
+    }))
+
   test('bad arguments get InvalidArgumentError; a missing client is refused', async () => {
     assert.throws(() => new RedisAdapter({} as never), (e: unknown) => e instanceof InvalidArgumentError)
     const client = createClient()
