@@ -8,7 +8,9 @@
  * (bench/client.ts: wsflow's and ws's clients against the raw echo, the lean load generator as the
  * ceiling), memory per idle connection (bench/memory.ts, 5,000 connections) and the browser
  * client in Chromium against the page's plain WebSocket (bench/browser.ts: its rows put the plain
- * WebSocket in the raw column; skipped without /usr/bin/chromium). The quick run:
+ * WebSocket in the raw column; skipped without /usr/bin/chromium) and pub/sub fan-out
+ * (bench/pubsub.ts: 1,000 and 10,000 subscribers, wsflow's server.publish against ws's README loop
+ * and a raw ceiling, then memory per subscribed connection). The quick run:
  * the same two matrices with 3 rounds of 500 ms, memory at 1,000 connections, no decoder or mask
  * bench (run them alone: `node --import tsx bench/decoder.ts --quick`). `--ws-direct` is passed on
  * to the decoder bench.
@@ -51,6 +53,7 @@ const BENCHES: { file: string; title?: string; env?: Record<string, string>; ful
   { file: 'client.ts' },
   { file: 'memory.ts' },
   { file: 'browser.ts' },
+  { file: 'pubsub.ts' },
 ]
 
 interface Row {
