@@ -87,6 +87,14 @@ export interface ServerOptions extends ConnectionOptions {
   headers?: Readonly<Record<string, string>> | ((request: RequestInfo) => Readonly<Record<string, string>> | undefined) | undefined
   /** Most open connections (and handshakes under way); more get 503 (default 10,000). */
   maxConnections?: number | undefined
+  /**
+   * Most open connections from one remote address; more get 429 with Retry-After. By default
+   * half of `maxConnections` (so that one address can never take every slot), and no limit for
+   * loopback addresses (a reverse proxy on the same host, where every client has the proxy's
+   * address; local tests); a value given applies to every address. Behind a proxy on another
+   * host, give `Infinity` and limit at the proxy.
+   */
+  maxConnectionsPerAddress?: number | undefined
   /** Time allowed for the whole opening handshake, against slow clients (default 10,000 ms). */
   handshakeTimeout?: number | undefined
   /** Largest request head accepted (default 16 KiB); a larger one gets 431. Standalone servers only. */
@@ -132,6 +140,11 @@ const DEFAULT_HANDSHAKE_TIMEOUT = 10_000
 const DEFAULT_MAX_CONNECTIONS = 10_000
 const DEFAULT_MAX_HEADER_SIZE = 16 * 1024
 
+/** Whether `address` is a loopback address (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1' || address.startsWith('::ffff:127.')
+}
+
 /** Refuses at once; what a refused upgrade resolves with. */
 function refuseNow(socket: Duplex, error: HandshakeError): undefined {
   refuse(socket, error)
@@ -163,7 +176,9 @@ export class Server implements AsyncIterable<WebSocket> {
   readonly #pubsub: PubSub
   readonly #ownsPubsub: boolean
   // The server's registry watches its connections close; pub/sub adds its own observer here.
-  readonly #observers: ConnectionObserver[] = [{ closed: (ws: WebSocket, _info: CloseInfo): void => void this.#clients.delete(ws) }]
+  readonly #observers: ConnectionObserver[] = [{ closed: (ws: WebSocket, _info: CloseInfo): void => this.#forget(ws) }]
+  // Open connections by remote address (maxConnectionsPerAddress).
+  readonly #perAddress = new Map<string, number>()
   #closing = false
   #closed: Promise<void> | undefined = undefined
   #accepted: WebSocket[] = []
@@ -331,6 +346,10 @@ export class Server implements AsyncIterable<WebSocket> {
     if (this.#clients.size + this.#handshakes >= (this.#options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
       return refuseNow(socket, new HandshakeError('too many connections', 503, { 'retry-after': '1' }))
     }
+    const address = request.socket.remoteAddress
+    if (address !== undefined && (this.#perAddress.get(address) ?? 0) >= this.#maxPerAddress(address)) {
+      return refuseNow(socket, new HandshakeError('too many connections from this address', 429, { 'retry-after': '1' }))
+    }
     let prepared: PreparedHandshake
     try {
       prepared = this.#prepare(request)
@@ -475,8 +494,28 @@ export class Server implements AsyncIterable<WebSocket> {
     return this.#paths.includes(query < 0 ? url : url.slice(0, query))
   }
 
+  #maxPerAddress(address: string): number {
+    const options = this.#options
+    if (options.maxConnectionsPerAddress !== undefined) return options.maxConnectionsPerAddress
+    return isLoopback(address) ? Infinity : Math.ceil((options.maxConnections ?? DEFAULT_MAX_CONNECTIONS) / 2)
+  }
+
+  #forget(ws: WebSocket): void {
+    if (!this.#clients.delete(ws)) return
+    const address = ws.request?.remoteAddress
+    if (address === undefined) return
+    const count = this.#perAddress.get(address) ?? 0
+    if (count <= 1) this.#perAddress.delete(address)
+    else this.#perAddress.set(address, count - 1)
+  }
+
   #accept(ws: WebSocket): void {
-    this.#clients.add(ws)
+    // A connection that closed already (bytes that came with the handshake ended it) is not counted.
+    if (ws.readyState !== 'closed') {
+      this.#clients.add(ws)
+      const address = ws.request?.remoteAddress
+      if (address !== undefined) this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1)
+    }
     const handler = this.#handler
     if (handler === undefined) {
       const waiter = this.#acceptWaiters.shift()
@@ -611,6 +650,7 @@ const SERVER_OPTION_RULES: OptionRules = {
   verify: 'function',
   headers: 'headers',
   maxConnections: 'count',
+  maxConnectionsPerAddress: 'count',
   handshakeTimeout: 'duration',
   maxHeaderSize: 'count',
   onError: 'function',

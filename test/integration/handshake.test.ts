@@ -406,6 +406,33 @@ test('maxConnections: past the limit a handshake gets 503 with Retry-After; a sl
   }
 })
 
+test('maxConnectionsPerAddress: past it an address gets 429 with Retry-After, another address is still served, and a slot frees up on close', async () => {
+  const server = await serve({ host: '127.0.0.1', port: 0, maxConnectionsPerAddress: 2 }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  const url = `ws://127.0.0.1:${server.port}/`
+  const a = await connect(url)
+  const b = await connect(url)
+  try {
+    const error = await handshakeError(connect(url), 'third connection from 127.0.0.1')
+    assert.is(error.status, 429)
+    assert.ok(error.headers['retry-after'] !== undefined)
+    // Linux routes 127.0.0.0/8 to loopback: 127.0.0.2 is another remote address for the server.
+    const other = await connect(url, { localAddress: '127.0.0.2' })
+    await other.send('still served')
+    assert.is((await within(other.recv(), 2000, 'echo')).text(), 'still served')
+    await within(a.close(), 2000, 'close a')
+    for (let i = 0; i < 100 && server.clients.size > 2; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    const c = await connect(url)
+    await within(c.close(), 2000, 'close c')
+    await within(other.close(), 2000, 'close other')
+  } finally {
+    a.terminate()
+    b.terminate()
+    await stop(server)
+  }
+})
+
 test('maxHeaderSize: a request head over the limit gets 431', async () => {
   const { server, requests } = await recordingServer({ maxHeaderSize: 2048 })
   try {

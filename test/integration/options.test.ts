@@ -35,6 +35,8 @@ const SERVER_ONLY: [string, unknown[]][] = [
   ['origins', [5, [1]]],
   ['verify', [true, 'no']],
   ['maxConnections', BAD_COUNTS],
+  ['maxConnectionsPerAddress', BAD_COUNTS],
+  ['headers', ['x: y', 5]],
   ['onError', ['log']],
   ['host', [127]],
 ]
@@ -43,6 +45,9 @@ const CLIENT_ONLY: [string, unknown[]][] = [
   ['protocols', [5, [1], null]],
   ['headers', ['x: y', 5]],
   ['origin', [5]],
+  ['localAddress', [127]],
+  ['family', [5, '4']],
+  ['lookup', ['dns']],
   ['maxRedirects', BAD_SIZES],
   ['followRedirects', ['yes']],
 ]
