@@ -12,7 +12,9 @@
  *
  * Errors and close codes: cancelling the readable or aborting the writable with a reason closes
  * the connection with the reason's `closeCode` if it has one (a `ConnectionClosedError`), else
- * 1011 for an error and 1000 for no reason; closing the writable closes with 1000. A connection
+ * 1011 for an error and 1000 for no reason; closing the writable closes with 1000. In a browser,
+ * which may send only 1000 and 3000-4999, a code below 3000 goes as the browser client sends
+ * such codes: 4000 plus its last three digits (1011 as 4011). A connection
  * that fails errors both sides with its `ConnectionClosedError` (the readable after the messages
  * that came before); a clean close (1000, 1001) closes the readable.
  * @module
@@ -129,7 +131,12 @@ async function closeFor(ws: WebStreamSocket, reason: unknown): Promise<void> {
   if (ws.readyState !== 'open' && ws.readyState !== 'connecting') return
   const code = (reason as { closeCode?: unknown } | null | undefined)?.closeCode
   const closeCode = typeof code === 'number' && isValidCloseCode(code) ? code : reason === undefined ? CloseCode.NORMAL : CloseCode.INTERNAL_ERROR
-  await ws.close(closeCode).catch(noop)
+  await ws.close(closeCode).catch((error: unknown) => {
+    // A browser may send only 1000 and 3000-4999: the browser client's convention is 4000 plus
+    // the code's last three digits (1011 goes as 4011).
+    if ((error as { code?: unknown } | null)?.code === 'WS_ERR_INVALID_ARGUMENT' && closeCode < 3000) return ws.close(4000 + (closeCode % 1000)).catch(noop)
+    return undefined
+  })
 }
 
 function noop(): void {}
