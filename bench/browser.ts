@@ -1,7 +1,8 @@
 /**
  * The browser client's cost, in Chromium: wsflow's browser client (its default, WebSocketStream
  * where Chromium has it, and over the platform WebSocket) against the page's plain `WebSocket`
- * with an `onmessage` handler, the same page, the same raw echo server (bench/raw-echo.ts, in a
+ * with an `onmessage` handler (and a plain `WebSocketStream` loop, to tell the wrapper's cost
+ * from the API's), the same page, the same raw echo server (bench/raw-echo.ts, in a
  * process of its own on core 1 where `taskset` works), interleaved rounds (the order reversed
  * every round), medians, and the ratio to the plain WebSocket (the issue's target: >= 0.8x).
  *
@@ -14,7 +15,7 @@
  * Usage: node --import tsx bench/browser.ts [--quick]   (quick: 3 rounds of 500 ms, about 30 s)
  * @module
  */
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -30,12 +31,14 @@ const quick = isQuick()
 const ROUNDS = quick ? 3 : 7
 const MS = quick ? 500 : 1500
 const MAX_MESSAGES = 2_000_000
+const DISPATCH_MESSAGES = quick ? 100_000 : 300_000
 
 /** The contenders: the name in the table, and what the page runs. */
 const CONTENDERS = [
   { name: 'raw', label: 'plain WebSocket', client: 'plain', options: {} },
   { name: 'wsflow', label: 'wsflow (default)', client: 'wsflow', options: {} },
   { name: 'wsflow-ws', label: 'wsflow over WebSocket', client: 'wsflow', options: { webSocketStream: false } },
+  { name: 'plain-stream', label: 'plain WebSocketStream', client: 'plainStream', options: {} },
 ] as const
 
 const WORKLOADS: readonly { name: string; unit: Unit; size: number; text: boolean; window: number }[] = [
@@ -47,6 +50,8 @@ const WORKLOADS: readonly { name: string; unit: Unit; size: number; text: boolea
 // The page: both echo loops, each bounded by `ms` and `max` messages; rates in messages per second.
 const page = `<!doctype html><html><head><meta charset="utf-8"></head><body><script type="module">
 import { connect } from '/dist/wsflow.js'
+import { dispatchRate } from '/dist/dispatch.js'
+window.dispatchRate = dispatchRate
 function payload(size, text) { return text ? 'x'.repeat(size) : new Uint8Array(size).fill(1) }
 async function plain(url, size, text, windowSize, ms, max) {
   const ws = new WebSocket(url)
@@ -64,6 +69,27 @@ async function plain(url, size, text, windowSize, ms, max) {
     for (let i = 0; i < windowSize; i++) { ws.send(data); sent++ }
   })
 }
+async function plainStream(url, size, text, windowSize, ms, max) {
+  const stream = new WebSocketStream(url)
+  const { readable, writable } = await stream.opened
+  const reader = readable.getReader(), writer = writable.getWriter()
+  const data = payload(size, text)
+  let sent = 0, received = 0, stop = false
+  const start = performance.now()
+  for (let i = 0; i < windowSize; i++) { writer.write(data); sent++ }
+  for (;;) {
+    const { done } = await reader.read()
+    if (done) break
+    received++
+    if (!stop && (performance.now() - start >= ms || sent >= max)) stop = true
+    if (!stop) { writer.write(data); sent++ }
+    else if (received === sent) break
+  }
+  const end = performance.now()
+  stream.close()
+  await stream.closed.catch(() => undefined)
+  return { messages: received, seconds: (end - start) / 1000 }
+}
 async function wsflow(url, size, text, windowSize, ms, max, options) {
   const ws = await connect(url, options)
   const data = payload(size, text)
@@ -80,7 +106,7 @@ async function wsflow(url, size, text, windowSize, ms, max, options) {
   await ws.close()
   return { messages: received, seconds: (end - start) / 1000 }
 }
-window.run = (client, ...args) => (client === 'plain' ? plain(...args) : wsflow(...args))
+window.run = (client, ...args) => (client === 'plain' ? plain(...args) : client === 'plainStream' ? plainStream(...args) : wsflow(...args))
 window.ready = true
 </script></body></html>`
 
@@ -115,6 +141,8 @@ const http = createServer((request, response) => {
 })
 try {
   await buildBrowser(dir, { sourcemap: false })
+  await buildBrowser(join(dir, 'stand-in'), { sourcemap: false, entries: { dispatch: 'bench/browser-dispatch.ts' } })
+  for (const file of readdirSync(join(dir, 'stand-in'))) renameSync(join(dir, 'stand-in', file), join(dir, file))
   const server = new LineProcess('raw server', 'echo-server.ts', ['raw'], SERVER_CORE)
   processes.push(server)
   const port = Number(await server.next(20_000, 'its port'))
@@ -127,6 +155,14 @@ try {
   await tab.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true)
   const hasStream = await tab.evaluate(() => typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream === 'function')
   console.log(`browser: Chromium ${browser.version()} (WebSocketStream ${hasStream ? 'present: the default' : 'absent: the default is WebSocket'}), the raw echo server${hasTaskset ? ` on core ${SERVER_CORE}` : ''}; ${ROUNDS} rounds of ${MS} ms per contender, interleaved, after one warm-up round each`)
+  // The wrapper alone, no network (bench/browser-dispatch.ts): what it adds to each echoed message.
+  for (const text of [true, false]) {
+    const rates: number[] = []
+    for (let r = 0; r < ROUNDS; r++) rates.push(await tab.evaluate(([n, t]) => (globalThis as unknown as { dispatchRate(n: number, t: boolean): Promise<number> }).dispatchRate(n, t), [DISPATCH_MESSAGES, text] as const))
+    const rate = summarize('dispatch', rates)
+    console.log(`the wrapper alone (a stand-in channel echoing at once, 64 B ${text ? 'text' : 'binary'}, ${DISPATCH_MESSAGES} messages a round): ${formatValue(rate.median, 'msg/s')} msg/s ${formatSpread(rate)}, ${(1e6 / rate.median).toFixed(2)} µs per echoed message`)
+  }
+  console.log('')
   const url = `ws://127.0.0.1:${port}/`
   const round = async (c: (typeof CONTENDERS)[number], w: (typeof WORKLOADS)[number], ms: number): Promise<number> => {
     const r = await tab.evaluate(
@@ -136,7 +172,7 @@ try {
     if (r.messages < w.window) throw new Error(`bench: ${c.label} echoed ${r.messages} messages`)
     return w.unit === 'MB/s' ? (r.messages * w.size) / r.seconds : r.messages / r.seconds
   }
-  const table: string[][] = [['workload', 'unit', ...CONTENDERS.map((c) => c.label), 'wsflow/plain', 'wsflow over WebSocket/plain']]
+  const table: string[][] = [['workload', 'unit', ...CONTENDERS.map((c) => c.label), 'wsflow/plain WS', 'wsflow over WS/plain WS', 'wsflow/plain WSS']]
   for (const w of WORKLOADS) {
     for (const c of CONTENDERS) await round(c, w, Math.min(300, MS))
     const rates: Record<string, number[]> = Object.fromEntries(CONTENDERS.map((c) => [c.name, []]))
@@ -146,8 +182,8 @@ try {
     }
     const summary = Object.fromEntries(CONTENDERS.map((c) => [c.name, summarize(c.name, rates[c.name]!)]))
     const cell = (name: string): string => `${formatValue(summary[name]!.median, w.unit)} ${formatSpread(summary[name]!)}`
-    const ratio = (name: string): string => `${(median(rates[name]!) / median(rates.raw!)).toFixed(2)}x`
-    table.push([w.name, w.unit, ...CONTENDERS.map((c) => cell(c.name)), ratio('wsflow'), ratio('wsflow-ws')])
+    const ratio = (name: string, to = 'raw'): string => `${(median(rates[name]!) / median(rates[to]!)).toFixed(2)}x`
+    table.push([w.name, w.unit, ...CONTENDERS.map((c) => cell(c.name)), ratio('wsflow'), ratio('wsflow-ws'), ratio('wsflow', 'plain-stream')])
     console.log(renderTable(table))
     console.log('')
     const file = process.env.BENCH_RESULTS
@@ -157,7 +193,8 @@ try {
       appendFileSync(file, `${JSON.stringify({ bench: 'browser', workload: w.name, unit: w.unit, values })}\n`)
     }
   }
-  console.log('wsflow/plain: the browser client against the page\'s plain WebSocket, same server, same rounds (1.00x = no cost)')
+  console.log('wsflow/plain WS: the browser client (its default) against the page\'s plain WebSocket, same server, same rounds (1.00x = no cost);')
+  console.log('wsflow over WS/plain WS: the client over the platform WebSocket against it (the wrapper alone); wsflow/plain WSS: the default against a plain WebSocketStream loop (the wrapper over that API)')
 } finally {
   await browser?.close()
   await new Promise<void>((resolve) => http.close(() => resolve()))

@@ -6,6 +6,7 @@
  */
 import { Message } from '../core/message.ts'
 import { opening, openingFailed, type Channel, type ChannelEvents, type OpenOptions } from './channel.ts'
+import { textMessage } from './text.ts'
 import { DrainPoller } from './drain.ts'
 import type { PlatformCloseEvent, PlatformMessageEvent, PlatformWebSocket, PlatformWebSocketConstructor } from './platform.ts'
 
@@ -76,7 +77,7 @@ export class SocketChannel implements Channel {
 
   readonly #onMessage = (event: PlatformMessageEvent): void => {
     const data = event.data
-    const message = typeof data === 'string' ? Message.text(data) : new Message('binary', new Uint8Array(data as ArrayBuffer))
+    const message = typeof data === 'string' ? textMessage(data) : new Message('binary', new Uint8Array(data as ArrayBuffer))
     this.#tell((events) => events.message(message))
   }
 

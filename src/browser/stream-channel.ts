@@ -7,6 +7,7 @@
  */
 import { Message } from '../core/message.ts'
 import { opening, openingFailed, type Channel, type ChannelEvents, type OpenOptions } from './channel.ts'
+import { textMessage } from './text.ts'
 import type { PlatformWebSocketStream, PlatformWebSocketStreamConstructor, PlatformWriter, WebSocketStreamConnection } from './platform.ts'
 
 type Reader = ReturnType<WebSocketStreamConnection['readable']['getReader']>
@@ -119,7 +120,7 @@ export class StreamChannel implements Channel {
           break
         }
         const message = typeof value === 'string'
-          ? Message.text(value)
+          ? textMessage(value)
           : new Message('binary', value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer))
         this.#events!.message(message)
       }
