@@ -5,6 +5,7 @@
  * closures). The public {@link WebSocket} is the application's side of it.
  * @module
  */
+import { DEFAULTS } from '../core/defaults.ts'
 import { ConnectionClosedError, CloseCode, StallError, type ProtocolError } from '../core/errors.ts'
 import type { Message, MessageType } from '../core/message.ts'
 import { Protocol, type CloseOutcome, type ProtocolHandler } from '../core/protocol.ts'
@@ -62,7 +63,7 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     this.protocol = new Protocol(protocolOptionsFor(options, init.role, init.codec !== undefined, allocate), this, transport)
     this.inbox = new Inbox(this, settings)
     transport.attach(this)
-    const stallTimeout = options.stallTimeout ?? 0
+    const stallTimeout = options.stallTimeout ?? DEFAULTS.stallTimeout
     const idleTimeout = options.idleTimeout ?? 0
     this.heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, this, settings.timers) : undefined
     if (init.head !== undefined && init.head.length > 0) this.onData(init.head)

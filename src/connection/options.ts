@@ -31,7 +31,8 @@ export interface ConnectionOptions {
   /**
    * Heartbeat: after `stallTimeout / 2` ms without any byte from the peer, `keepAlive` runs (a
    * ping by default); after `stallTimeout` ms of silence the connection fails with a
-   * `StallError`. 0 (the default) turns it off.
+   * `StallError`. Default 40,000 ms (a ping after 20 s of silence, as python websockets pings),
+   * so that a peer that vanished without closing is found; 0 turns it off.
    */
   stallTimeout?: number | undefined
   /**

@@ -11,6 +11,12 @@ export const DEFAULTS = {
   maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
   /** Most fragments in one message: 2^20. */
   maxFragments: DEFAULT_MAX_FRAGMENTS,
+  /**
+   * The heartbeat: a ping after 20 s without a byte from the peer, a StallError after 40 s (as
+   * python websockets' 20 s ping interval and 20 s ping timeout), so that a peer that vanished
+   * without a FIN is found. Its cost: some 0.14 KiB of heap per connection (bench/memory.ts).
+   */
+  stallTimeout: 40_000,
   /** Wait for the peer's close frame and TCP close after ours: 5 s. */
   closeTimeout: 5000,
   /** Messages buffered for the application before the socket stops being read. */
