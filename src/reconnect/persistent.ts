@@ -130,7 +130,9 @@ export class ReconnectingWebSocket<W extends ReconnectableSocket = Reconnectable
    */
   send(data: Outgoing): Promise<void> {
     if (this.#state === 'closed') return rejected(this.#closedError('cannot send'))
-    if (this.#flowing && this.#socket !== undefined) return this.#socket.send(data)
+    const socket = this.#socket
+    // A connection already closing could not take it: it waits for the next one instead.
+    if (this.#flowing && socket !== undefined && socket.readyState === 'open') return socket.send(data)
     return this.#queue.push(data)
   }
 
@@ -191,7 +193,8 @@ export class ReconnectingWebSocket<W extends ReconnectableSocket = Reconnectable
         this.#flowing = false
         this.#socket = undefined
         // Nobody iterates: the connection's messages are not kept past its end.
-        if (!this.#iterated) this.#readers.splice(this.#readers.indexOf(ws), 1)
+        const index = this.#readers.indexOf(ws)
+        if (!this.#iterated && index >= 0) this.#readers.splice(index, 1)
         if (!this.#stop.signal.aborted) this.#setState('connecting')
       }
     } catch (error) {

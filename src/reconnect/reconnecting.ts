@@ -121,6 +121,11 @@ export async function* reconnectingWith<W extends ReconnectableSocket, O extends
       reason = error
       continue
     }
+    if (aborted()) {
+      // Aborted as it opened: the signal's listener would never run.
+      await ws.close(CloseCode.GOING_AWAY).catch(noop)
+      return
+    }
     const openedAt = clock.now()
     const onAbort = (): void => void ws.close(CloseCode.GOING_AWAY).catch(noop)
     signal?.addEventListener('abort', onAbort, { once: true })

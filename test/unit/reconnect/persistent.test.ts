@@ -202,6 +202,56 @@ test('close(code, reason) closes the open connection with them', async () => {
   }
 })
 
+test("the caller's signal stops it: the open connection is closed with 1001, state closed, no error", async () => {
+  const { server, closed } = await recorder()
+  const controller = new AbortController()
+  const rws = persistent(server.url, { clock: new FakeClock(), signal: controller.signal })
+  try {
+    await once(rws, 'open')
+    controller.abort()
+    await within(rws.closed, 2000, 'closed')
+    assert.is(rws.state, 'closed')
+    assert.is(rws.error, undefined)
+    assert.equal(await closed(1), [1001])
+  } finally {
+    await rws.close()
+    await server.close({ timeout: 200 })
+  }
+})
+
+test('a send made while the connection is closing waits for the next connection instead of failing', async () => {
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => (release = resolve))
+  const { server, received } = await recorder({}, async (ws, index) => {
+    if (index === 0) {
+      await held
+      await ws.close(1012, 'restart')
+    }
+  })
+  const clock = new FakeClock()
+  const rws = persistent(server.url, { clock, random: half })
+  try {
+    await once(rws, 'open')
+    await rws.send('first')
+    const socket = rws.socket!
+    release()
+    // The server's close frame arrives: the connection is closing, not yet closed.
+    await within(new Promise<void>((resolve) => {
+      const check = (): void => (socket.readyState === 'open' ? void setImmediate(check) : resolve())
+      check()
+    }), 2000, 'the first connection closing')
+    const late = rws.send('second')
+    void clock.nextSleep().then(() => clock.advance())
+    await within(late, 2000, 'the late send went out on the next connection')
+    assert.is(rws.connections, 2)
+    await rws.close()
+    assert.equal(received, ['first', 'second'])
+  } finally {
+    await rws.close()
+    await server.close({ timeout: 200 })
+  }
+})
+
 test('bad options are refused with an InvalidArgumentError', () => {
   for (const options of [{ maxQueuedMessages: -1 }, { maxQueuedBytes: 1.5 }, { onOpen: 'hello' }, { initialDelay: -5 }]) {
     assert.throws(() => persistent('ws://127.0.0.1:1', options as never), (e: unknown) => e instanceof InvalidArgumentError && e.message.includes(Object.keys(options)[0]!))
