@@ -8,7 +8,7 @@
 import { MAX_CLOSE_REASON_BYTES } from '../core/close-payload.ts'
 import { CloseCode, ConnectionClosedError, InvalidArgumentError, MessageTooBigError, NotSupportedError } from '../core/errors.ts'
 import { parseExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
-import { toMessage, type Message, type Outgoing } from '../core/message.ts'
+import { Message, toMessage, type Outgoing } from '../core/message.ts'
 import type { ReadyState } from '../core/protocol.ts'
 import type { CloseInfo } from '../core/transport.ts'
 import { Inbox, iterate, type InboxControl, type RecvOptions } from '../connection/inbox.ts'
@@ -169,14 +169,19 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
   /**
    * Sends a message: a string as text, bytes as binary, a {@link Message} as its type. Resolves at
    * once while `bufferedAmount` is at or below the write high-water mark, else once it is;
-   * rejects with a {@link ConnectionClosedError} once closing, and with an
-   * {@link InvalidArgumentError} for a value that cannot be sent.
+   * rejects with a {@link ConnectionClosedError} once closing, with an
+   * {@link InvalidArgumentError} for a value that cannot be sent, and with a
+   * {@link NotSupportedError} for fragments (an iterable) and the `compress` option, which the
+   * Node connection takes and the browser cannot honour.
    */
-  send(data: Outgoing): Promise<void> {
+  send(data: Outgoing | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options?: { compress?: boolean | undefined }): Promise<void> {
     if (this.#closing !== undefined || this.#end !== undefined) return rejected(this.#closedError('cannot send'))
+    if (options?.compress !== undefined) return rejected(new NotSupportedError('the compress option of send()', 'the browser decides itself whether to compress a message'))
     let payload: string | Uint8Array
     if (typeof data === 'string' || data instanceof Uint8Array) {
       payload = data
+    } else if (!(data instanceof Message) && !ArrayBuffer.isView(data) && !(data instanceof ArrayBuffer) && typeof data === 'object' && data !== null && (Symbol.iterator in data || Symbol.asyncIterator in data)) {
+      return rejected(new NotSupportedError('sending a message as fragments', 'the browser frames each message itself (join the fragments and send them as one)'))
     } else {
       let message: Message
       try {

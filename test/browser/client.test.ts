@@ -248,7 +248,7 @@ for (const webSocketStream of [false, true]) {
   inBrowser(`chromium over ${webSocketStream ? 'WebSocketStream' : 'WebSocket'}: what the browser cannot do fails with NotSupportedError or InvalidArgumentError, and the connection stays usable`, async () => {
     const r = await call<Record<string, { name: string; code: string; feature?: string; status?: number; message: string } | string | CloseInfo>>('unsupported', server!.wsUrl('/echo'), { webSocketStream })
     const error = (name: string): { name: string; code: string; feature?: string; status?: number; message: string } => r[name] as never
-    for (const [name, feature] of [['ping', 'ping()'], ['pong', 'pong()'], ['response', 'ws.response'], ['streams', 'streams()'], ['headers', 'the headers option'], ['perMessageDeflate', 'the perMessageDeflate option'], ['stallTimeout', 'the stallTimeout option']]) {
+    for (const [name, feature] of [['ping', 'ping()'], ['pong', 'pong()'], ['response', 'ws.response'], ['streams', 'streams()'], ['headers', 'the headers option'], ['perMessageDeflate', 'the perMessageDeflate option'], ['stallTimeout', 'the stallTimeout option'], ['fragments', 'sending a message as fragments'], ['compress', 'the compress option of send()']]) {
       assert.is(error(name!).name, 'NotSupportedError', name)
       assert.is(error(name!).code, 'WS_ERR_NOT_SUPPORTED', name)
       assert.is(error(name!).feature, feature, name)

@@ -94,6 +94,8 @@ export async function unsupported(url: string, options: BrowserConnectOptions): 
     pong: await errorOf(() => ws.pong()),
     response: await errorOf(() => ws.response),
     streams: await errorOf(() => ws.streams()),
+    fragments: await errorOf(() => ws.send(['one ', 'message'])),
+    compress: await errorOf(() => ws.send('x', { compress: false })),
     close1011: await errorOf(() => ws.close(1011)),
     headers: await errorOf(() => connect(url, { ...options, headers: { authorization: 'Bearer x' } })),
     perMessageDeflate: await errorOf(() => connect(url, { ...options, perMessageDeflate: { serverNoContextTakeover: true } })),
