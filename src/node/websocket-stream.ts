@@ -18,7 +18,7 @@
  * @module
  */
 import { Duplex } from 'node:stream'
-import { CloseCode, ConnectionClosedError } from '../core/errors.ts'
+import { CloseCode, ConnectionClosedError, InvalidDataError } from '../core/errors.ts'
 import type { Message, Outgoing } from '../core/message.ts'
 import type { CloseInfo } from '../core/transport.ts'
 
@@ -38,7 +38,11 @@ export interface StreamableSocket extends AsyncIterable<Message> {
 export interface WebSocketStreamOptions {
   /** Object mode: the readable side yields `Message`s and writes take anything `send` takes (default false: bytes). */
   objectMode?: boolean | undefined
-  /** Bytes mode: send each written chunk as a text message, decoding UTF-8 across chunks (default false: binary, strings as text). */
+  /**
+   * Bytes mode: send each written chunk as a text message, decoding UTF-8 across chunks (default
+   * false: binary, strings as text); bytes that are not UTF-8 destroy the stream with an
+   * `InvalidDataError` (WS_ERR_INVALID_UTF8), which closes the connection with 1011.
+   */
   text?: boolean | undefined
   /** The readable side's high-water mark (default: Node's, 16 KiB in bytes mode, 16 messages in object mode). */
   readableHighWaterMark?: number | undefined
@@ -107,7 +111,7 @@ class WebSocketDuplex extends Duplex {
     try {
       data = this.#toOutgoing(chunk)
     } catch (error) {
-      callback(error as Error)
+      callback(notUtf8(error))
       return
     }
     if (typeof data === 'string' && data === '' && this.#decoder !== undefined) {
@@ -122,7 +126,7 @@ class WebSocketDuplex extends Duplex {
     try {
       rest = this.#decoder?.decode()
     } catch (error) {
-      callback(error as Error)
+      callback(notUtf8(error))
       return
     }
     const sent = rest !== undefined && rest !== '' ? this.#ws.send(rest) : Promise.resolve()
@@ -167,6 +171,11 @@ export function createWebSocketStream(ws: StreamableSocket, options: WebSocketSt
 
 /** The same as {@link createWebSocketStream}, under the name it-pipe users look for. */
 export const toDuplex: (ws: StreamableSocket, options?: WebSocketStreamOptions) => Duplex = createWebSocketStream
+
+/** What a text-mode write that is not UTF-8 fails with (the stream is destroyed: 1011). */
+function notUtf8(error: unknown): Error {
+  return new InvalidDataError('WS_ERR_INVALID_UTF8', 'text mode: the bytes written are not valid UTF-8', { cause: error })
+}
 
 function isClean(info: CloseInfo): boolean {
   return info.wasClean && (info.code === CloseCode.NORMAL || info.code === CloseCode.GOING_AWAY)

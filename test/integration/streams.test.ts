@@ -8,7 +8,7 @@ import { Readable, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ConnectionClosedError, connect, Message, serve, type Server, type WebSocket } from '../../src/index.ts'
+import { ConnectionClosedError, connect, InvalidDataError, Message, serve, type Server, type WebSocket } from '../../src/index.ts'
 import { createWebSocketStream, toDuplex } from '../../src/node/websocket-stream.ts'
 import { rejection, within } from '../helpers/timing.ts'
 
@@ -122,6 +122,18 @@ test('text mode: byte chunks are sent as text, a character split between chunks 
     assert.is((await ws.closed).code, 1000)
   }, async (ws) => {
     for await (const message of ws) received.push(message)
+  })
+})
+
+test('text mode: bytes that are not UTF-8 destroy the stream with an InvalidDataError, and the peer sees 1011', async () => {
+  await withEcho(async (server, closes) => {
+    const duplex = createWebSocketStream(await connect(server.url), { text: true })
+    const failed = new Promise<Error>((resolve) => duplex.on('error', resolve))
+    duplex.write(new Uint8Array([0x61, 0xff]))
+    const error = await within(failed, 2000, 'the error')
+    assert.instance(error, InvalidDataError)
+    assert.is((error as InvalidDataError).code, 'WS_ERR_INVALID_UTF8')
+    assert.equal(await within(Promise.all(closes), 2000, 'the close'), [1011])
   })
 })
 

@@ -185,6 +185,34 @@ test('onOpen throwing an application error closes that connection with 1011 and 
   }
 })
 
+test('onOpen failing because the connection dropped (1006) is retried; the next connection flows', async () => {
+  const { server, received } = await recorder({}, (ws, index) => {
+    if (index === 0) ws.terminate() // gone before the welcome
+    else void ws.send('welcome')
+  })
+  const clock = new FakeClock()
+  const welcomes: string[] = []
+  const rws = persistent(server.url, {
+    clock, random: half,
+    onOpen: async (ws) => {
+      welcomes.push((await ws.recv()).text()) // the first connection's recv rejects with 1006
+    },
+  })
+  try {
+    const queued = rws.send('after the welcome')
+    await clock.nextSleep()
+    clock.advance()
+    await within(queued, 2000, 'the queued send on the second connection')
+    assert.equal(welcomes, ['welcome'])
+    assert.is(rws.connections, 2)
+    await rws.close()
+    assert.equal(received, ['after the welcome'])
+  } finally {
+    await rws.close()
+    await server.close({ timeout: 200 })
+  }
+})
+
 test('close(code, reason) closes the open connection with them', async () => {
   const { server, closed, received } = await recorder()
   const rws = persistent(server.url, { clock: new FakeClock() })

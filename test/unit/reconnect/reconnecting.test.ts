@@ -174,6 +174,23 @@ test('aborting while connected closes the connection with 1001 and ends the loop
   })
 })
 
+test('aborting during the opening handshake ends the loop without an error and without a connection', async () => {
+  let verifying: () => void = () => {}
+  let answer: (verdict: boolean) => void = () => {}
+  const verified = new Promise<void>((resolve) => (verifying = resolve))
+  await withServer({ verify: () => new Promise<boolean>((resolve) => ((answer = resolve), verifying())) }, () => {}, async (server) => {
+    const controller = new AbortController()
+    const loop = (async () => {
+      for await (const _ws of reconnecting(server.url, { signal: controller.signal, clock: new FakeClock() })) assert.unreachable('no connection')
+      return 'ended'
+    })()
+    await within(verified, 2000, 'the handshake waits for verify')
+    controller.abort()
+    assert.is(await within(loop, 2000, 'the loop ends'), 'ended')
+    answer(false) // the server's side of the handshake ends too
+  })
+})
+
 test('leaving the loop closes the open connection with 1000; the next round closes the previous first', async () => {
   const codes: number[] = []
   await withServer({}, async (ws) => {
