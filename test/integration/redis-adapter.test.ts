@@ -268,6 +268,26 @@ if (redisSkipReason !== undefined) {
       }
     }))
 
+  test('foreign messages on a topic channel (not an envelope) are counted lost inbound, never delivered, nothing breaks', () =>
+    withRedis(async (redis) => {
+      const [a, b] = await nodes(redis.url, 2, ['room'])
+      const admin = createClient({ url: redis.url })
+      await admin.connect()
+      try {
+        await untilNumsub(redis.url, 'wsflow:room', 2)
+        await admin.publish('wsflow:room', 'hello from a plain redis-cli')
+        await admin.publish('wsflow:room', Buffer.alloc(3))
+        a!.adapter.publish(text('room', 'real'))
+        await b!.host.until(() => b!.host.delivered.length === 1, 'the real one')
+        await b!.host.until(() => b!.host.lost('in') === 2, 'two foreign messages counted')
+        assert.equal(b!.host.texts(), ['real'])
+        assert.equal(b!.host.states(), [])
+      } finally {
+        await admin.close()
+        await closeAll([a!, b!])
+      }
+    }))
+
   test('bad arguments get InvalidArgumentError; a missing client is refused', async () => {
     assert.throws(() => new RedisAdapter({} as never), (e: unknown) => e instanceof InvalidArgumentError)
     const client = createClient()
