@@ -173,12 +173,15 @@ export class WebSocket implements AsyncIterable<Message> {
   }
 
   /**
-   * Sends a message: a string as text, bytes as binary, a {@link Message} as its type. Resolves
-   * when the data is handed to the socket (waiting for drain if the socket's buffer is full);
-   * rejects with a {@link ConnectionClosedError} once this side's close was sent or asked for,
-   * and with an {@link InvalidArgumentError} for a value that cannot be sent.
+   * Sends a message: a string as text, bytes as binary, a {@link Message} as its type; or an
+   * (async) iterable of chunks as one message in fragments (RFC 6455 §5.4: strings make a text
+   * message, bytes a binary one; other sends wait until it ends). Resolves when the data is handed
+   * to the socket (waiting for drain if the socket's buffer is full); rejects with a
+   * {@link ConnectionClosedError} once this side's close was sent or asked for, and with an
+   * {@link InvalidArgumentError} for a value that cannot be sent. `compress` overrides
+   * permessage-deflate's threshold for this message (fragmented messages go uncompressed).
    */
-  send(data: Outgoing): Promise<void> {
+  send(data: Outgoing | Fragments, options?: SendOptions): Promise<void> {
     const d = this.#d
     if (!d.canSend()) return rejected(d.closedError('cannot send'))
     d.heartbeat?.message()
@@ -187,10 +190,19 @@ export class WebSocket implements AsyncIterable<Message> {
     if (data instanceof Uint8Array) {
       // Bytes go out as they are, with no Message made for them (one allocation less per send).
       payload = data
+    } else if (typeof data !== 'string' && !(data instanceof Message) && isFragments(data)) {
+      // A failed fragmented send rejects; the connection fails only if part of it went out (sendFragments decides).
+      let failure: unknown
+      return d.chain().then(() => sendFragments(d, data).catch((error: unknown) => {
+        failure = error
+      }), () => {
+        if (failure !== undefined) throw failure
+        return d.whenWritable()
+      })
     } else {
       let message: Message
       try {
-        message = toMessage(data)
+        message = toMessage(data as Outgoing)
       } catch (error) {
         return rejected(error)
       }
@@ -198,7 +210,7 @@ export class WebSocket implements AsyncIterable<Message> {
       payload = message.data
     }
     const codec = d.codec
-    if (codec !== undefined && codec.isCompressible(payload)) {
+    if (codec !== undefined && (options?.compress ?? codec.isCompressible(payload))) {
       const compressed = codec.compress(payload)
       compressed.catch(noop) // handled in order, by the chain
       return d.chain().then(() => compressed.then((deflated) => d.protocol.send(type, deflated, true)), () => d.whenWritable(), () => d.closedError('the message could not be compressed'))
@@ -345,6 +357,54 @@ export class WebSocket implements AsyncIterable<Message> {
       for await (const message of this) yield message.data
     }
   }
+}
+
+/** What {@link WebSocket.send} takes besides the data. */
+export interface SendOptions {
+  /**
+   * With permessage-deflate: true compresses this message whatever its size, false sends it
+   * uncompressed; by default the codec's threshold decides. Without the extension it is ignored.
+   */
+  compress?: boolean | undefined
+}
+
+/** A message given in pieces: strings for a text message or bytes for a binary one, as they come. */
+export type Fragments = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>
+
+function isFragments(value: unknown): value is Fragments {
+  return typeof value === 'object' && value !== null && (Symbol.asyncIterator in value || Symbol.iterator in value)
+}
+
+const ENCODER = new TextEncoder()
+
+/**
+ * Sends `source` as one fragmented message, a chunk behind (so that the last one carries FIN),
+ * waiting for drain between fragments. A chunk of the other type, or a source that throws, once
+ * a fragment went out, fails the connection with 1011 (the message cannot be completed), as python
+ * websockets does; before that the send only rejects.
+ */
+async function sendFragments(d: Driver<WebSocket>, source: Fragments): Promise<void> {
+  let type: MessageType | undefined
+  let held: Uint8Array | undefined
+  let wrote = false
+  try {
+    for await (const chunk of source) {
+      const chunkType: MessageType = typeof chunk === 'string' ? 'text' : 'binary'
+      if (!(chunk instanceof Uint8Array) && typeof chunk !== 'string') throw new InvalidArgumentError(`a fragment must be a string or bytes, not ${typeof chunk}`)
+      if (type !== undefined && chunkType !== type) throw new InvalidArgumentError(`a ${type} message cannot go on with a ${chunkType} fragment`)
+      type = chunkType
+      if (held !== undefined) {
+        if (!d.protocol.sendFragment(type, held, false)) throw d.closedError('cannot send')
+        wrote = true
+        await d.whenWritable()
+      }
+      held = typeof chunk === 'string' ? ENCODER.encode(chunk) : chunk
+    }
+  } catch (error) {
+    if (wrote) d.fail(error) // half a message went out: 1011
+    throw error
+  }
+  if (type !== undefined && held !== undefined && !d.protocol.sendFragment(type, held, true)) throw d.closedError('cannot send')
 }
 
 /** A promise rejected with `error` whose rejection is handled (no crash when nobody awaits it). */
