@@ -74,3 +74,20 @@ export function checkFactor(where: string, factor: unknown): void {
     throw new InvalidArgumentError(`${where}: factor must be a finite number, 1 or more, not ${String(factor)}`)
   }
 }
+
+/**
+ * The wait a refusal asks for, in ms: the `Retry-After` header of a `HandshakeError` (RFC 9110
+ * §10.2.3: seconds, or an HTTP date), or 0 when there is none or it cannot be read.
+ */
+export function retryAfter(reason: unknown, now: number): number {
+  const headers = (reason as { headers?: unknown } | null | undefined)?.headers
+  if (typeof headers !== 'object' || headers === null) return 0
+  const value = (headers as Record<string, unknown>)['retry-after']
+  if (typeof value !== 'string') return 0
+  const text = value.trim()
+  if (/^\d+$/.test(text)) return Number(text) * 1000
+  // An HTTP date is the IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7).
+  if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(text)) return 0
+  const date = Date.parse(text)
+  return Number.isNaN(date) ? 0 : Math.max(0, date - now)
+}

@@ -8,7 +8,7 @@
 import { CloseCode, ConnectionClosedError, InvalidArgumentError } from '../core/errors.ts'
 import type { CloseInfo } from '../core/transport.ts'
 import { validateOptions, type OptionRules } from '../core/validate.ts'
-import { BACKOFF_DEFAULTS, backoffDelay, checkFactor, realClock, type BackoffOptions, type ReconnectClock } from './backoff.ts'
+import { BACKOFF_DEFAULTS, backoffDelay, checkFactor, realClock, retryAfter, type BackoffOptions, type ReconnectClock } from './backoff.ts'
 import { isCloseInfo, isRetryable } from './retry.ts'
 import type { ConnectFunction, ReconnectableSocket } from './types.ts'
 
@@ -76,8 +76,9 @@ export function connectOptionsOf<O extends object>(options: O): O {
  * Yields a newly opened connection each time round, opened with `connect(url, options)`:
  *
  * - The first attempt is made at once; every later one after a backoff delay (full jitter, see
- *   `backoff.ts`: up to 500 ms, then 1 s, 2 s, ... at most 30 s). A connection that stayed open
- *   `resetAfter` ms (5 s) resets the backoff.
+ *   `backoff.ts`: up to 500 ms, then 1 s, 2 s, ... at most 30 s), or longer when a refusal's
+ *   `Retry-After` asks for it (at most `maxDelay`). A connection that stayed open `resetAfter`
+ *   ms (5 s) resets the backoff.
  * - When the loop's body finishes with the connection still open, it is closed (1000) before the
  *   next one is opened; leaving the loop (`break`, `return`, a throw) closes it too.
  * - A failed attempt or a closed connection is retried when `shouldReconnect(reason, attempt)`
@@ -104,7 +105,8 @@ export async function* reconnectingWith<W extends ReconnectableSocket, O extends
     if (!first) {
       attempt++
       if (attempt > maxRetries || !shouldReconnect(reason, attempt)) throw asError(reason)
-      const delay = backoffDelay(attempt, options, random)
+      // A 429 or 503 that says when to come back is not asked again sooner (up to maxDelay).
+      const delay = Math.max(backoffDelay(attempt, options, random), Math.min(retryAfter(reason, clock.now()), options.maxDelay ?? BACKOFF_DEFAULTS.maxDelay))
       onRetry?.({ attempt, delay, reason })
       try {
         await clock.sleep(delay, signal)

@@ -2,7 +2,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConnectionClosedError, HandshakeError, InvalidArgumentError, ProtocolError, StallError, TimeoutError } from '../../../src/core/errors.ts'
-import { BACKOFF_DEFAULTS, backoffDelay, checkFactor, realClock } from '../../../src/reconnect/backoff.ts'
+import { BACKOFF_DEFAULTS, backoffDelay, checkFactor, realClock, retryAfter } from '../../../src/reconnect/backoff.ts'
 import { isRetryable, isRetryableCloseCode, isRetryableStatus } from '../../../src/reconnect/retry.ts'
 
 test('the ceiling doubles from 500 ms up to 30 s; full jitter spreads the delay over [0, ceiling)', () => {
@@ -21,6 +21,19 @@ test('initialDelay, factor and maxDelay change the ceiling', () => {
   assert.throws(() => checkFactor('reconnecting', 0.5), (e: unknown) => e instanceof InvalidArgumentError && /factor/.test(e.message))
   assert.throws(() => checkFactor('reconnecting', Number.NaN), (e: unknown) => e instanceof InvalidArgumentError)
   checkFactor('reconnecting', 1.5)
+})
+
+test('Retry-After: seconds, an HTTP date against the clock, nothing for anything else', () => {
+  const refusal = (value: string): HandshakeError => new HandshakeError('busy', 503, { 'retry-after': value })
+  assert.is(retryAfter(refusal('120'), 0), 120_000)
+  assert.is(retryAfter(refusal(' 5 '), 0), 5000)
+  assert.is(retryAfter(refusal(new Date(60_000).toUTCString()), 30_000), 30_000)
+  assert.is(retryAfter(refusal(new Date(0).toUTCString()), 30_000), 0)
+  assert.is(retryAfter(refusal('soon'), 0), 0)
+  assert.is(retryAfter(refusal('-1'), 0), 0)
+  assert.is(retryAfter(new HandshakeError('busy', 503), 0), 0)
+  assert.is(retryAfter(new Error('x'), 0), 0)
+  assert.is(retryAfter(undefined, 0), 0)
 })
 
 test('the real clock sleeps and stops at an abort with an AbortError', async () => {

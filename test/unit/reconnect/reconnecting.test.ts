@@ -83,6 +83,29 @@ test('a 503 refusal is retried until the server accepts; a 429 too', async () =>
   }
 })
 
+test("a 503 with Retry-After: 3 waits 3 s instead of the backoff's 250 ms; an HTTP date counts from the clock; maxDelay caps it", async () => {
+  let requests = 0
+  const answers = [{ status: 503, headers: { 'retry-after': '3' } }, { status: 429, headers: { 'retry-after': new Date(10_000).toUTCString() } }, { status: 503, headers: { 'retry-after': '999' } }]
+  await withServer({ verify: () => answers[requests++] ?? true }, async (ws) => {
+    await ws.send('in')
+    await ws.closed
+  }, async (server) => {
+    const clock = new FakeClock()
+    clock.time = 1_000
+    const loop = (async () => {
+      for await (const ws of reconnecting(server.url, { clock, random: half, maxDelay: 20_000 })) return (await ws.recv()).text()
+      return undefined
+    })()
+    for (let i = 0; i < 3; i++) {
+      await clock.nextSleep()
+      clock.advance()
+    }
+    assert.is(await within(loop, 2000, 'connected after three refusals'), 'in')
+    // 3 s; the date 10 s minus the clock's 4 s; 999 s capped at maxDelay
+    assert.equal(clock.delays, [3000, 6000, 20_000])
+  })
+})
+
 test('close 1012 is retried; close 4001 ends the loop with a ConnectionClosedError 4001 unless shouldReconnect says otherwise', async () => {
   const codes = [1012, 4001, 4001]
   let served = 0
