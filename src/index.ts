@@ -36,7 +36,7 @@ export { bridge, streamDuplex, webSocketBytes, type BridgeOptions, type BridgeRe
 export { OnePortServer, serveOnePort, type OnePortOptions, type RawConnectionInfo, type RawHandler } from './server/sniff.ts'
 export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions } from './server/first-bytes.ts'
 export { TimerWheel, sharedWheel, type TimerWheels, type WheelEntry } from './internal/timer-wheel.ts'
-export { DEFAULT_MAX_BACKPRESSURE, PubSub, type PubSubOptions, type PubSubStats, type PublishOptions, type SlowConsumerPolicy, type SubscribeOptions } from './pubsub/hub.ts'
+export { DEFAULT_MAX_BACKPRESSURE, PubSub, type PubSubOptions, type PubSubStats, type PublishOptions, type SlowConsumerPolicy, type SubscribeOptions, type TopicPolicy } from './pubsub/hub.ts'
 export { TopicSubscription, type SubscriptionOwner } from './pubsub/subscription.ts'
 export { ClusterAdapter, CLUSTER_CHANNEL, startClusterRelay, type ClusterRelay, type ClusterRelayOptions, type IpcChannel } from './pubsub/cluster.ts'
 export { MAX_TOPIC_LENGTH, type AdapterEvent, type AdapterHost, type PubSubAdapter, type Publication } from './pubsub/adapter.ts'

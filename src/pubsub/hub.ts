@@ -46,14 +46,18 @@ export interface PubSubOptions {
   onEvent?: ((event: AdapterEvent) => void) | undefined
 }
 
-/** Options of {@link PubSub.publish}; the budget and the policy default to the hub's. */
-export interface PublishOptions {
+/** A topic's own slow-consumer budget and policy (see {@link PubSub.setTopicPolicy}); what is left out is the hub's. */
+export interface TopicPolicy {
+  /** The budget per subscriber, in bytes. */
+  maxBackpressure?: number | undefined
+  /** What happens past it. */
+  slowConsumer?: SlowConsumerPolicy | undefined
+}
+
+/** Options of {@link PubSub.publish}; the budget and the policy default to the topic's, then the hub's. */
+export interface PublishOptions extends TopicPolicy {
   /** A subscriber that does not get this message (typically the connection that sent it). */
   except?: WebSocket | TopicSubscription | undefined
-  /** This message's budget per subscriber, in bytes (default: the hub's `maxBackpressure`). */
-  maxBackpressure?: number | undefined
-  /** This message's slow-consumer policy (default: the hub's). */
-  slowConsumer?: SlowConsumerPolicy | undefined
 }
 
 /** Options of {@link PubSub.subscribe} for a server-side consumer. */
@@ -115,6 +119,7 @@ export class PubSub implements TopicRegistry {
   readonly #adapter: PubSubAdapter | undefined
   readonly #maxBackpressure: number
   readonly #slowConsumer: SlowConsumerPolicy
+  readonly #policies = new Map<string, TopicPolicy>()
   readonly #onEvent: ((event: AdapterEvent) => void) | undefined
   readonly #owner: SubscriptionOwner = { ended: (subscription) => this.#removeConsumer(subscription) }
   #stats = { published: 0, received: 0, delivered: 0, dropped: 0, closedSlow: 0, lost: 0 }
@@ -265,11 +270,13 @@ export class PubSub implements TopicRegistry {
   publish(topic: string, data: Outgoing, options: PublishOptions = {}): number {
     validateTopic(topic, 'publish')
     const prepared = prepareMessage(data)
-    const max = options.maxBackpressure ?? this.#maxBackpressure
-    if (options.maxBackpressure !== undefined) validateBudget(max, 'publish: maxBackpressure')
+    if (options.maxBackpressure !== undefined) validateBudget(options.maxBackpressure, 'publish: maxBackpressure')
     if (options.slowConsumer !== undefined) validatePolicy(options.slowConsumer, 'publish: slowConsumer')
+    const own = this.#policies.get(topic)
+    const max = options.maxBackpressure ?? own?.maxBackpressure ?? this.#maxBackpressure
+    const policy = options.slowConsumer ?? own?.slowConsumer ?? this.#slowConsumer
     this.#stats.published++
-    const delivered = this.#fanOut(topic, prepared, undefined, options.except, max, options.slowConsumer ?? this.#slowConsumer)
+    const delivered = this.#fanOut(topic, prepared, undefined, options.except, max, policy)
     const adapter = this.#adapter
     if (adapter !== undefined && this.#closed === undefined) {
       try {
@@ -288,7 +295,24 @@ export class PubSub implements TopicRegistry {
     this.#stats.received++
     if (typeof publication.topic !== 'string' || !this.#topics.has(publication.topic)) return
     const message = new Message(publication.text ? 'text' : 'binary', publication.data)
-    this.#fanOut(publication.topic, new PreparedMessage(message), message, undefined, this.#maxBackpressure, this.#slowConsumer)
+    const own = this.#policies.get(publication.topic)
+    this.#fanOut(publication.topic, new PreparedMessage(message), message, undefined, own?.maxBackpressure ?? this.#maxBackpressure, own?.slowConsumer ?? this.#slowConsumer)
+  }
+
+  /**
+   * Gives `topic` a slow-consumer budget and policy of its own (for this process's publications
+   * and those from other processes alike; a publish's options still come first), or takes them
+   * away (`undefined`). E.g. a game's state topic may close laggards while the chat drops for them.
+   */
+  setTopicPolicy(topic: string, policy: TopicPolicy | undefined): void {
+    validateTopic(topic, 'setTopicPolicy')
+    if (policy === undefined) {
+      this.#policies.delete(topic)
+      return
+    }
+    if (policy.maxBackpressure !== undefined) validateBudget(policy.maxBackpressure, 'setTopicPolicy: maxBackpressure')
+    validatePolicy(policy.slowConsumer, 'setTopicPolicy: slowConsumer')
+    this.#policies.set(topic, { maxBackpressure: policy.maxBackpressure, slowConsumer: policy.slowConsumer })
   }
 
   #fanOut(topic: string, prepared: PreparedMessage, message: Message | undefined, except: unknown, max: number, policy: SlowConsumerPolicy): number {

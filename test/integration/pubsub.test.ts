@@ -7,7 +7,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocket as WsSocket } from 'ws'
-import { connect, InvalidArgumentError, PubSub, serve, type Message, type Server, type ServerOptions, type WebSocket } from '../../src/index.ts'
+import { connect, ConnectionClosedError, InvalidArgumentError, PubSub, serve, type AdapterHost, type Message, type PubSubAdapter, type Server, type ServerOptions, type WebSocket } from '../../src/index.ts'
 import { openWsClient } from '../helpers/peers.ts'
 import { stop } from '../helpers/servers.ts'
 import { within } from '../helpers/timing.ts'
@@ -199,6 +199,33 @@ test('server-side consumers and sockets share a topic; a hub passed in is shared
   assert.is(consumer.ended, false, 'the hub outlives servers it does not belong to')
   await hub.close()
   assert.ok(consumer.ended)
+})
+
+test('a topic policy of its own: a budget of 0 drops every message for that topic only (local and remote publications), then closes with 1013; a publish\'s options come first', async () => {
+  let host: AdapterHost | undefined
+  const adapter: PubSubAdapter = { attach: (h) => void (host = h), subscribe: () => undefined, unsubscribe: () => undefined, publish: () => undefined, close: () => Promise.resolve() }
+  const { server, nth } = await topicServer({ pubsub: { adapter } })
+  const client = await connect(`${server.url}/?topics=strict,loose`)
+  try {
+    const serverSide = await nth(0)
+    server.pubsub.setTopicPolicy('strict', { maxBackpressure: 0 })
+    assert.is(server.publish('strict', 'dropped'), 0)
+    host!.deliver({ topic: 'strict', data: new TextEncoder().encode('dropped too'), text: true })
+    assert.is(serverSide.droppedMessages, 2)
+    assert.is(server.publish('loose', 'delivered'), 1, 'another topic keeps the hub\'s budget')
+    assert.is(server.publish('strict', 'allowed', { maxBackpressure: 1024 }), 1, 'the publish\'s own budget comes first')
+    assert.is(await recvText(client, 'loose'), 'delivered')
+    assert.is(await recvText(client, 'allowed'), 'allowed')
+    server.pubsub.setTopicPolicy('strict', { maxBackpressure: 0, slowConsumer: 'close' })
+    assert.is(server.publish('strict', 'closes'), 0)
+    assert.is(server.pubsub.stats.closedSlow, 1)
+    const error = await within(client.recv().then(() => undefined, (e: unknown) => e), 3000, 'the close')
+    assert.instance(error, ConnectionClosedError)
+    assert.is((error as ConnectionClosedError).closeCode, 1013)
+  } finally {
+    client.terminate()
+    await stop(server)
+  }
 })
 
 test('permessage-deflate: a ws client is sent the shared frame uncompressed, after a compressed send queued before it', async () => {

@@ -188,6 +188,15 @@ test('a slow consumer keeps at most its budget of bytes and counts the messages 
   assert.is(empty.dropped, 95)
 })
 
+test('a topic policy is checked when set', () => {
+  const hub = new PubSub()
+  throwsInvalid(() => hub.setTopicPolicy('', {}), /setTopicPolicy: a topic must not be empty/, 'bad topic')
+  throwsInvalid(() => hub.setTopicPolicy('t', { maxBackpressure: -5 }), /setTopicPolicy: maxBackpressure/, 'bad budget')
+  throwsInvalid(() => hub.setTopicPolicy('t', { slowConsumer: 'kick' as 'drop' }), /setTopicPolicy: slowConsumer/, 'bad policy')
+  hub.setTopicPolicy('t', { slowConsumer: 'close' })
+  hub.setTopicPolicy('t', undefined)
+})
+
 test('the adapter\'s events set degraded, count losses and reach onEvent; a throwing adapter loses a counted publication', async () => {
   const adapter = new RecordingAdapter()
   const events: AdapterEvent[] = []
