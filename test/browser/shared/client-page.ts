@@ -131,3 +131,8 @@ export async function reconnect(url: string, options: BrowserConnectOptions): Pr
   }
   return { seen, connections: count }
 }
+
+/** The connection's state (and a round trip to the page). */
+export async function readyState(key: string): Promise<string> {
+  return connections.get(key)!.readyState
+}
