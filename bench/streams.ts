@@ -10,8 +10,12 @@
  *
  *   node --import tsx bench/streams.ts [--quick]
  *
- * Every loop is bounded in count and time: --quick is 3 rounds of 8 MiB (about 10 s), the full
- * run 7 rounds of 32 MiB (about 40 s).
+ * Every loop is bounded in count and time (a round gives up after 30 s): --quick is 3 rounds of
+ * 8 MiB, the full run 7 rounds of 32 MiB (15 s here at a load average of 9 on 2 cores).
+ *
+ * Measured (full run, load average 8.8): ws's Duplex 99 MB/s, wsflow without an adapter 108,
+ * wsflow's Duplex 97 (0.98x ws, 0.90x plain), the WHATWG pair 79 (0.79x ws, 0.73x plain); an
+ * earlier run at load 11 spread 3-10x between rounds, so read the ratios as rough.
  * @module
  */
 import { spawn } from 'node:child_process'
