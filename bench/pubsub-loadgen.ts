@@ -5,7 +5,7 @@
  * masked pong, as a real client does: wsflow's server pings a silent peer after half its
  * `stallTimeout`); anything else fails the run. Lines on stdin, JSON lines on stdout:
  *
- * - `{"cmd":"open","port":p,"connections":n}`: opens n connections (64 at a time); `{"open":n}`;
+ * - `{"cmd":"open","port":p,"connections":n}`: opens n connections (256 at a time); `{"open":n}`;
  * - `{"cmd":"expect","frames":f,"timeout":ms}`: answers `{"done":true}` once every connection has
  *   received f frames in all (or `{"error":...}` after ms milliseconds).
  * @module
@@ -17,7 +17,7 @@ import { handshake, openSocket } from './frames.ts'
 
 const PAYLOAD_LENGTH = 64
 const PAYLOAD_BYTE = 0x61
-const OPEN_BATCH = 64
+const OPEN_BATCH = 256
 const MASK = randomBytes(4)
 
 interface Subscriber {

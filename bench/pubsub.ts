@@ -8,14 +8,14 @@
  * ws with the loop of its README (`wss.clients.forEach((c) => c.send(data))`), and the raw
  * ceiling (a node:net server writing the same pre-built frame to every socket). Rounds are
  * interleaved (the order flips every round); a round publishes m messages (as many as the
- * contender delivered in about 400 ms, 1 s in the full run, during its warm-up round) and ends when
+ * contender delivered in about 300 ms, 1 s in the full run, during its warm-up round) and ends when
  * every subscriber has every frame. Reported: deliveries per second (subscribers x messages / time)
  * and the server process's CPU per delivery (process.cpuUsage, user + system), medians.
  *
  * Then memory per idle connection: wsflow servers with N connections subscribed to one topic and
  * not subscribed, heapUsed and rss after two full GCs, per connection.
  *
- * `--quick`: 3 rounds of about 400 ms, memory at 1,000 connections; the full run 5 rounds of
+ * `--quick`: 3 rounds of about 300 ms, memory at 1,000 connections; the full run 5 rounds of
  * about 1 s, memory at 5,000. 10,000 subscribers need 10,000 descriptors in the server and in the
  * load generator each (`ulimit -n` is checked; the row is skipped, with a message, below 10,100).
  * @module
@@ -35,7 +35,7 @@ const fileLimit = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().
 // publishes `warmup` messages; each contender's rounds then publish as many as it delivers in
 // about ROUND_MS (rates are per delivery, so contenders doing different counts compare), so that
 // the slowest does not make the bench long.
-const ROUND_MS = quick ? 400 : 1000
+const ROUND_MS = quick ? 300 : 1000
 const ROWS = [
   { subscribers: 1000, batches: [{ batch: 1, warmup: 20 }, { batch: 20, warmup: 100 }] },
   { subscribers: 10_000, batches: [{ batch: 1, warmup: 3 }, { batch: 20, warmup: 20 }] },

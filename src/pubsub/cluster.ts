@@ -154,16 +154,22 @@ export interface ClusterRelay {
   close(): void
 }
 
+let relayRunning = false
+
 /**
- * Relays pub/sub messages between the workers of this cluster (call it on the primary, once): per
- * topic, the set of workers with local subscribers; each publication goes to those of them but
- * its sender. A worker that exits is forgotten.
+ * Relays pub/sub messages between the workers of this cluster (call it on the primary, once; a
+ * second relay while one runs would deliver everything twice, so it throws): per topic, the set of
+ * workers with local subscribers; each publication goes to those of them but its sender. A worker
+ * that exits is forgotten.
  */
 export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRelay {
   if (!cluster.isPrimary) throw new InvalidArgumentError('startClusterRelay: call it on the cluster\'s primary')
+  if (relayRunning) throw new InvalidArgumentError('startClusterRelay: a relay is running already (close it first)')
+  relayRunning = true
   const topics = new Map<string, Set<Worker>>()
   const byWorker = new Map<Worker, Set<string>>()
   let relayed = 0
+  let closed = false
   const notify = (worker: Worker, topic: string, subscribed: boolean): void => {
     try {
       options.onSubscription?.(worker, topic, subscribed)
@@ -214,6 +220,9 @@ export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRel
       return relayed
     },
     close: () => {
+      if (closed) return
+      closed = true
+      relayRunning = false
       cluster.off('message', onMessage)
       cluster.off('exit', onExit)
       topics.clear()

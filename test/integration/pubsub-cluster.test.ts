@@ -47,6 +47,7 @@ async function stopWorker(worker: Worker): Promise<void> {
 test('three cluster workers: every client gets every publication once, in order per publisher; topics go only where they are followed', async () => {
   const subscriptions: (() => void)[] = []
   const relay = startClusterRelay({ onSubscription: () => subscriptions.forEach((check) => check()) })
+  assert.throws(() => startClusterRelay(), (e: Error) => /a relay is running already/.test(e.message), 'one relay at a time')
   const until = (predicate: () => boolean, what: string): Promise<void> => within(new Promise<void>((resolve) => {
     const check = (): void => {
       if (predicate()) resolve()
