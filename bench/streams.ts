@@ -5,7 +5,7 @@
  * with `pipeTo`) over the wsflow client, and the wsflow client without an adapter (`send` and
  * `for await`), so that the adapters' own cost is the ratio to that row. The echo server is npm `ws` in a child process (no
  * compression), the same for every contender; each round opens a fresh connection and pipes
- * 64 KiB chunks. Rounds are interleaved (the order rotates), and each contender's median is
+ * 64 KiB chunks (the WHATWG row from a ReadableStream, the others from a Node Readable). Rounds are interleaved (the order rotates), and each contender's median is
  * compared with the anchor's in the same run.
  *
  *   node --import tsx bench/streams.ts [--quick]
@@ -13,9 +13,11 @@
  * Every loop is bounded in count and time (a round gives up after 30 s): --quick is 3 rounds of
  * 8 MiB, the full run 7 rounds of 32 MiB (15 s here at a load average of 9 on 2 cores).
  *
- * Measured (full run, load average 8.8): ws's Duplex 99 MB/s, wsflow without an adapter 108,
- * wsflow's Duplex 97 (0.98x ws, 0.90x plain), the WHATWG pair 79 (0.79x ws, 0.73x plain); an
- * earlier run at load 11 spread 3-10x between rounds, so read the ratios as rough.
+ * Measured on this shared machine (2 cores, load average 8.7-9.3): the rounds of one contender
+ * spread 2-5x and the medians move from run to run. wsflow's Duplex against wsflow without an
+ * adapter: 0.90x, 1.35x, 1.00x in three full runs; the WHATWG pair (a ReadableStream source)
+ * 0.67x and 1.28x; wsflow's Duplex against ws's: 0.98x, 1.02x, 0.77x. Within that noise the
+ * adapters cost nothing measurable; a quieter machine is needed for a finer answer.
  * @module
  */
 import { spawn } from 'node:child_process'
@@ -112,7 +114,18 @@ const contenders: Contender[] = [
           if (received === TOTAL) void ws.close()
         },
       })
-      await Promise.all([Readable.toWeb(chunks()).pipeTo(writable, { preventClose: true }), readable.pipeTo(sink)])
+      const chunk = new Uint8Array(CHUNK).fill(7)
+      let sent = 0
+      const source = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent >= TOTAL) controller.close()
+          else {
+            sent += CHUNK
+            controller.enqueue(chunk)
+          }
+        },
+      })
+      await Promise.all([source.pipeTo(writable, { preventClose: true }), readable.pipeTo(sink)])
     },
   },
 ]
