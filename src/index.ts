@@ -31,7 +31,7 @@ export {
 } from './core/errors.ts'
 export type { ExtensionOffer } from './core/handshake/extensions.ts'
 export { SocketTransport } from './node/transport.ts'
-export { PerMessageDeflate, getZlibActivity, setZlibConcurrency, type PerMessageDeflateCodecOptions, type PerMessageDeflateConfig, type ZlibActivity } from './node/deflate.ts'
+export { DEFAULT_INFLATE_MEMORY_LIMIT, PerMessageDeflate, getZlibActivity, setInflateMemoryLimit, setZlibConcurrency, type PerMessageDeflateCodecOptions, type PerMessageDeflateConfig, type ZlibActivity } from './node/deflate.ts'
 export { bridge, streamDuplex, webSocketBytes, type BridgeOptions, type BridgeResult, type ByteDuplex } from './bridge/index.ts'
 export { OnePortServer, serveOnePort, type OnePortOptions, type RawConnectionInfo, type RawHandler } from './server/sniff.ts'
 export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions } from './server/first-bytes.ts'

@@ -24,7 +24,7 @@ import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type In
 import { concatBytes } from '../core/bytes.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE } from '../core/constants.ts'
 import type { DeflateParams, PerMessageDeflateOptions } from '../core/deflate/params.ts'
-import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../core/errors.ts'
+import { CloseCode, ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError, ProtocolError } from '../core/errors.ts'
 import { sharedWheel, WheelTimer } from '../internal/timer-wheel.ts'
 
 /** RFC 7692 §7.2.1: the empty stored block a sync flush ends with, removed by the sender. */
@@ -90,6 +90,24 @@ class Limiter {
 const limiter = new Limiter(DEFAULT_ZLIB_CONCURRENCY)
 
 /**
+ * Inflated bytes all connections of the process may hold at once before they are handed over as
+ * messages (default 256 MiB). Each message is bounded by its connection's `maxMessageSize`; this
+ * bounds their sum, against many zip bombs at once (110 of them held some 800 MiB before each
+ * got its 1009): the inflation that passes it fails its connection with 1013 (try again later).
+ */
+export const DEFAULT_INFLATE_MEMORY_LIMIT = 256 * 1024 * 1024
+let inflateMemoryLimit = DEFAULT_INFLATE_MEMORY_LIMIT
+let inflateMemory = 0
+
+/** Sets the process-wide bound on inflated bytes held at once (see {@link DEFAULT_INFLATE_MEMORY_LIMIT}); Infinity for none. */
+export function setInflateMemoryLimit(bytes: number): void {
+  if (!(bytes === Infinity || (Number.isInteger(bytes) && bytes >= 0))) {
+    throw new InvalidArgumentError(`the inflate memory limit must be a whole number of bytes or Infinity, not ${bytes}`)
+  }
+  inflateMemoryLimit = bytes
+}
+
+/**
  * Sets how many zlib operations (compressing or decompressing one message or fragment) may run at
  * once across all connections of the process; the others wait their turn, first come first
  * served. Raising the limit starts waiting operations at once. Throws InvalidArgumentError unless
@@ -110,11 +128,15 @@ export interface ZlibActivity {
   active: number
   /** Operations waiting for a turn. */
   waiting: number
+  /** Inflated bytes held now, across all connections, not yet handed over as messages. */
+  inflating: number
+  /** The bound on them (see {@link setInflateMemoryLimit}). */
+  inflateMemoryLimit: number
 }
 
 /** The global zlib limiter's state, for monitoring and tests. */
 export function getZlibActivity(): ZlibActivity {
-  return { limit: limiter.limit, active: limiter.active, waiting: limiter.waiting }
+  return { limit: limiter.limit, active: limiter.active, waiting: limiter.waiting, inflating: inflateMemory, inflateMemoryLimit }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -156,9 +178,12 @@ class ZlibStream {
   #length = 0
   #limit = Infinity
   #op: { resolve: () => void; reject: (error: unknown) => void } | undefined = undefined
+  // An inflater's output counts against the process's inflate memory.
+  readonly #counted: boolean
 
-  constructor(stream: ZlibTransform) {
+  constructor(stream: ZlibTransform, counted = false) {
     this.stream = stream
+    this.#counted = counted
     stream.on('data', (chunk: Buffer) => this.#onData(chunk))
     stream.on('error', (error: Error) => this.#fail(error))
     stream.on('end', () => {
@@ -183,15 +208,19 @@ class ZlibStream {
   /** The output collected since the last call, as chunks, and forgets it. */
   take(): Buffer[] {
     const chunks = this.#chunks
+    this.#forget()
+    return chunks
+  }
+
+  #forget(): void {
+    if (this.#counted) inflateMemory -= this.#length
     this.#chunks = []
     this.#length = 0
-    return chunks
   }
 
   /** Destroys the zlib object (freeing its memory) and rejects the operation in progress with `error`. */
   destroy(error: unknown): void {
-    this.#chunks = []
-    this.#length = 0
+    this.#forget()
     this.#fail(error)
   }
 
@@ -210,11 +239,17 @@ class ZlibStream {
   }
 
   #onData(chunk: Buffer): void {
+    if (this.#op === undefined) return // output after a failure: dropped with the stream
     this.#chunks.push(chunk)
     this.#length += chunk.length
+    if (this.#counted) inflateMemory += chunk.length
     if (this.#length > this.#limit) {
       const limit = this.#limit
       this.destroy(new MessageTooBigError('WS_ERR_MESSAGE_TOO_BIG', `a compressed message inflates to more than ${limit} bytes`, limit))
+      return
+    }
+    if (this.#counted && inflateMemory > inflateMemoryLimit) {
+      this.destroy(new ProtocolError('WS_ERR_INFLATE_MEMORY', `the process holds more than ${inflateMemoryLimit} inflated bytes: try again later`, CloseCode.TRY_AGAIN_LATER))
     }
   }
 
@@ -399,7 +434,7 @@ export class PerMessageDeflate {
     let inflate: ZlibStream | undefined
     try {
       this.#inflateIdle?.cancel()
-      inflate = this.#inflate ??= new ZlibStream(createInflateRaw({ windowBits: this.#inflateWindowBits }))
+      inflate = this.#inflate ??= new ZlibStream(createInflateRaw({ windowBits: this.#inflateWindowBits }), true)
       // RFC 7692 §7.2.2: append 0x00 0x00 0xff 0xff to the payload of the message's last frame.
       await inflate.run(fin ? [payload, TRAILER] : [payload], this.#maxMessageSize)
       if (!fin) return undefined
@@ -493,7 +528,7 @@ function releasedError(): ConnectionClosedError {
  * failure would end the process before zlib could report it). The size limit stays a 1009.
  */
 function toInflateError(error: unknown): unknown {
-  if (error instanceof MessageTooBigError) return error
+  if (error instanceof MessageTooBigError || error instanceof ProtocolError) return error
   return new InvalidDataError('WS_ERR_INVALID_COMPRESSED_DATA', `invalid compressed data: ${(error as Error).message}`, { cause: error })
 }
 

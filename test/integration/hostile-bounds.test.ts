@@ -4,7 +4,8 @@
 // frame (cut after DEFAULTS.maxDiscard bytes, long before the close timeout).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { connect, ProtocolError, serve, type Server, type WebSocket } from '../../src/index.ts'
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib'
+import { connect, DEFAULT_INFLATE_MEMORY_LIMIT, getZlibActivity, ProtocolError, serve, setInflateMemoryLimit, type Server, type WebSocket } from '../../src/index.ts'
 import { DEFAULTS } from '../../src/core/defaults.ts'
 import { closePayload, encodeRawFrame, rawConnect, socketClosed } from '../helpers/raw.ts'
 import { within } from '../helpers/timing.ts'
@@ -112,6 +113,39 @@ test("a peer that streams on after its close frame is cut after maxDiscard bytes
   await stream
   assert.ok(written < 64 * 1024 * 1024, `the stream was cut (${written} bytes written)`)
   assert.ok((await echoed) > 0, 'the good client was echoed meanwhile')
+})
+
+test('zip bombs on many connections at once: the inflated bytes held stay under the process limit, the others get 1013', async () => {
+  const limit = 8 * 1024 * 1024
+  setInflateMemoryLimit(limit)
+  const deflating = await serve({ host: '127.0.0.1', port: 0, perMessageDeflate: true }, async (ws) => {
+    for await (const message of ws) await ws.send(message)
+  })
+  try {
+    // The first fragment of a message: 1 MiB of zeros in about 1 KiB, never finished.
+    const bomb = deflateRawSync(new Uint8Array(1024 * 1024), { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+    const fragment = bomb.subarray(0, bomb.length - 4) // without the 00 00 ff ff the receiver puts back
+    const clients = await Promise.all(Array.from({ length: 24 }, () => rawConnect({ port: deflating.port }, '/', { 'Sec-WebSocket-Extensions': 'permessage-deflate' })))
+    let peak = 0
+    const watch = setInterval(() => {
+      peak = Math.max(peak, getZlibActivity().inflating)
+    }, 1)
+    for (const client of clients) client.send({ opcode: 0x2, fin: false, rsv1: true, payload: fragment })
+    const good = await connect(`ws://127.0.0.1:${deflating.port}/`)
+    await good.send('still here')
+    assert.is((await within(good.recv(), 5000, 'the good client echoed')).text(), 'still here')
+    // Some bombs are held (8 of 1 MiB fit), the ones past the limit are closed with 1013.
+    const codes = await Promise.all(clients.map((client) => client.reader.nextClose(2000).then(({ code }) => code, () => 0)))
+    clearInterval(watch)
+    const refused = codes.filter((code) => code === 1013).length
+    assert.ok(refused >= 24 - limit / (1024 * 1024), `${refused} of 24 closed with 1013 (codes ${codes.join(',')})`)
+    assert.ok(peak <= limit + 64 * 1024, `peak inflated bytes held ${peak}`)
+    await good.close()
+    await Promise.all(clients.map((client) => client.destroy()))
+  } finally {
+    setInflateMemoryLimit(DEFAULT_INFLATE_MEMORY_LIMIT)
+    await deflating.close({ timeout: 500 })
+  }
 })
 
 test.run()

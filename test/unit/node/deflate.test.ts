@@ -7,9 +7,11 @@ import zlib from 'node:zlib'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { DeflateParams } from '../../../src/core/deflate/index.ts'
-import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError } from '../../../src/core/errors.ts'
+import { ConnectionClosedError, InvalidArgumentError, InvalidDataError, MessageTooBigError, ProtocolError } from '../../../src/core/errors.ts'
 import {
+  DEFAULT_INFLATE_MEMORY_LIMIT,
   DEFAULT_ZLIB_CONCURRENCY,
+  setInflateMemoryLimit,
   PerMessageDeflate,
   deflateWindowBits,
   getZlibActivity,
@@ -543,7 +545,7 @@ test('release() during an operation rejects it and frees zlib at once', async ()
   await running
   await rejectsError(starved, ConnectionClosedError, 'WS_ERR_CONNECTION_CLOSED')
   assert.not.ok(waiting.hasDeflater)
-  assert.equal(getZlibActivity(), { limit: 1, active: 0, waiting: 0 })
+  assert.equal(getZlibActivity(), { limit: 1, active: 0, waiting: 0, inflating: 0, inflateMemoryLimit: DEFAULT_INFLATE_MEMORY_LIMIT })
   setZlibConcurrency(DEFAULT_ZLIB_CONCURRENCY)
   busy.release()
 })
@@ -654,7 +656,7 @@ test('the global zlib concurrency limit holds across many connections', async ()
   results.forEach((r, i) => same(r, data, `connection ${i}`))
   assert.is(peak, 3, `peak ${peak}`)
   assert.ok(sawWaiting > 10, `waiting ${sawWaiting}`)
-  assert.equal(getZlibActivity(), { limit: 3, active: 0, waiting: 0 })
+  assert.equal(getZlibActivity(), { limit: 3, active: 0, waiting: 0, inflating: 0, inflateMemoryLimit: DEFAULT_INFLATE_MEMORY_LIMIT })
 
   // Raising the limit starts waiting operations at once.
   setZlibConcurrency(1)
@@ -733,5 +735,33 @@ if (process.env['WSFLOW_DEFLATE_MEMORY'] === '1') {
     peer.release()
   })
 }
+
+test('the inflated bytes all connections hold are bounded for the process: past the limit an inflation fails with 1013', async () => {
+  setInflateMemoryLimit(1024 * 1024)
+  try {
+    // Three connections each with the first fragment of a bomb (600 KiB of zeros) inflated and held.
+    const bomb = zlib.deflateRawSync(new Uint8Array(600 * 1024), { finishFlush: zlib.constants.Z_SYNC_FLUSH })
+    const receivers = [pair().server, pair().server, pair().server]
+    assert.is(await receivers[0]!.decompress(bomb, false), undefined)
+    assert.is(getZlibActivity().inflating, 600 * 1024)
+    const second = await receivers[1]!.decompress(bomb, false).then(() => undefined, (error: unknown) => error)
+    assert.instance(second, ProtocolError)
+    assert.is((second as ProtocolError).code, 'WS_ERR_INFLATE_MEMORY')
+    assert.is((second as ProtocolError).closeCode, 1013)
+    // What the failed inflation held is given back; the first still holds its 600 KiB.
+    assert.is(getZlibActivity().inflating, 600 * 1024)
+    const done = await receivers[0]!.decompress(TRAILER.subarray(0, 0), true)
+    assert.is(done!.length, 600 * 1024)
+    assert.is(getZlibActivity().inflating, 0)
+    // With the memory back, another connection inflates as before.
+    assert.is((await receivers[2]!.decompress(bomb, true))!.length, 600 * 1024)
+    assert.is(getZlibActivity().inflating, 0)
+    for (const receiver of receivers) receiver.release()
+  } finally {
+    setInflateMemoryLimit(DEFAULT_INFLATE_MEMORY_LIMIT)
+  }
+  throwsError(() => setInflateMemoryLimit(-1), InvalidArgumentError, 'WS_ERR_INVALID_ARGUMENT')
+  throwsError(() => setInflateMemoryLimit(1.5), InvalidArgumentError, 'WS_ERR_INVALID_ARGUMENT')
+})
 
 test.run()
