@@ -141,6 +141,33 @@ test('a connection that closes leaves its topics, cleanly or not', async () => {
   assert.equal(left, ['a'])
 })
 
+test('the adapter sees one subscribe per topic for three connections, and one unsubscribe after the last closes', async () => {
+  const calls: string[] = []
+  const adapter: PubSubAdapter = {
+    attach: () => undefined,
+    subscribe: (topic) => void calls.push(`subscribe ${topic}`),
+    unsubscribe: (topic) => void calls.push(`unsubscribe ${topic}`),
+    publish: (publication) => void calls.push(`publish ${publication.topic}`),
+    close: () => Promise.resolve(),
+  }
+  const { server, nth } = await topicServer({ pubsub: { adapter } })
+  const clients: WebSocket[] = []
+  try {
+    for (let i = 0; i < 3; i++) clients.push(await connect(`${server.url}/?topics=shared`))
+    const sides = [await nth(0), await nth(1), await nth(2)]
+    server.publish('shared', 'once')
+    assert.equal(calls, ['subscribe shared', 'publish shared'])
+    for (const [i, client] of clients.entries()) {
+      await client.close()
+      await within(sides[i]!.closed, 3000, `connection ${i} closed`)
+    }
+    assert.equal(calls, ['subscribe shared', 'publish shared', 'unsubscribe shared'])
+  } finally {
+    for (const c of clients) c.terminate()
+    await stop(server)
+  }
+})
+
 test('bad topic names from a live connection: a clear InvalidArgumentError, and the connection goes on', async () => {
   const { server, nth } = await topicServer()
   const a = await connect(server.url)
