@@ -5,7 +5,7 @@
  * semantics. What the platform cannot do fails with a {@link NotSupportedError}.
  * @module
  */
-import { MAX_CLOSE_REASON_BYTES } from '../core/close-payload.ts'
+import { isValidCloseCode, MAX_CLOSE_REASON_BYTES } from '../core/close-payload.ts'
 import { CloseCode, ConnectionClosedError, InvalidArgumentError, MessageTooBigError, NotSupportedError } from '../core/errors.ts'
 import { parseExtensions, type ExtensionOffer } from '../core/handshake/extensions.ts'
 import { Message, toMessage, type Outgoing } from '../core/message.ts'
@@ -23,7 +23,8 @@ const CLEAN_CODES: ReadonlySet<number> = new Set<number>([CloseCode.NORMAL, Clos
 /**
  * The codes this side closes with when it fails the connection itself. Browsers may send only
  * 1000 and 3000-4999 (WHATWG WebSockets, close(): anything else throws InvalidAccessError), so
- * the code Node would send (1008, 1009) becomes 4000 plus its last three digits.
+ * the code Node would send (1008, 1009) becomes 4000 plus its last three digits, as every code
+ * 1002-1014 given to `close()` does.
  */
 export const BrowserCloseCode = {
   /** 4008: the application did not read, and unread messages passed `maxUnreadBytes` (Node would pause reading). */
@@ -157,8 +158,8 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
       try {
         for await (const data of source) await this.send(data)
       } catch (error) {
-        // 1011 may not be sent by a browser: 4011 (4000 plus 011, as BrowserCloseCode).
-        if (this.#closing === undefined && this.#end === undefined) void this.close(4011, 'source failed')
+        // 1011, sent as 4011 by a browser (see close()).
+        if (this.#closing === undefined && this.#end === undefined) void this.close(CloseCode.INTERNAL_ERROR, 'source failed')
         throw error
       }
       await this.close(CloseCode.NORMAL)
@@ -212,19 +213,24 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
   }
 
   /**
-   * Starts the closing handshake with `code` (default 1000; a browser may send only 1000 and
-   * 3000-4999, and 1001 is sent as 1000) and `reason` (at most 123 bytes of UTF-8), and resolves with how the connection
-   * ended. A connection already closing just waits. Rejects with an {@link InvalidArgumentError}
-   * for a code or reason that may not be sent. If the close does not complete within
-   * `closeTimeout`, the connection ends as 1006 (the platform socket is left to the browser).
+   * Starts the closing handshake with `code` (default 1000) and `reason` (at most 123 bytes of
+   * UTF-8), and resolves with how the connection ended. A browser may send only 1000 and
+   * 3000-4999: 1001 is sent as 1000 (both end a loop cleanly), and the other codes valid on the
+   * wire (1002-1003, 1007-1014) as 4000 plus their last three digits (1011 as 4011), as this
+   * client's own failures are ({@link BrowserCloseCode}); code shared with Node (the reconnecting
+   * client closes with 1001 and 1011) then closes in the browser too. A connection already closing
+   * just waits. Rejects with an {@link InvalidArgumentError} for a code never valid on the wire
+   * (1005, 1006, 1015, below 1000, 5000 and up) or a reason too long. If the close does not
+   * complete within `closeTimeout`, the connection ends as 1006 (the platform socket is left to
+   * the browser).
    */
   close(code: number = CloseCode.NORMAL, reason = ''): Promise<CloseInfo> {
     if (this.#closing === undefined && this.#end === undefined) {
-      // 1001 (going away) may not be sent by a browser; like 1000 it ends a loop cleanly, so it goes as 1000.
-      if (code === CloseCode.GOING_AWAY) code = CloseCode.NORMAL
-      if (!(code === CloseCode.NORMAL || (Number.isInteger(code) && code >= 3000 && code <= 4999))) {
-        return rejected(new InvalidArgumentError(`close code ${code} cannot be sent from a browser: only 1000 and 3000-4999 may be (WHATWG WebSockets)`))
+      if (!isValidCloseCode(code)) {
+        return rejected(new InvalidArgumentError(`close code ${code} cannot be sent: 1000-1003, 1007-1014 and 3000-4999 can (RFC 6455 §7.4)`))
       }
+      if (code === CloseCode.GOING_AWAY) code = CloseCode.NORMAL
+      else if (code > CloseCode.NORMAL && code < 3000) code += 3000
       if (utf8.encode(reason).length > MAX_CLOSE_REASON_BYTES) {
         return rejected(new InvalidArgumentError(`a close reason is at most ${MAX_CLOSE_REASON_BYTES} bytes of UTF-8`))
       }

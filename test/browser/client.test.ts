@@ -121,11 +121,29 @@ async function dropFirst(ws: WebSocket, query: URLSearchParams): Promise<void> {
   }
 }
 
+/** /persist?id=: connection n sends 'hello n' and echoes; the first is dropped (1006) after its first echo. */
+const persisted = new Map<string, number>()
+async function persist(ws: WebSocket, query: URLSearchParams): Promise<void> {
+  const key = query.get('id')!
+  const n = (persisted.get(key) ?? 0) + 1
+  persisted.set(key, n)
+  await ws.send(`hello ${n}`)
+  for await (const message of ws) {
+    await ws.send(message)
+    if (n === 1) {
+      await new Promise((resolve) => setTimeout(resolve, 0)) // the echo is written before the socket is destroyed
+      ws.terminate()
+      return
+    }
+  }
+}
+
 test.before(async () => {
   server = await startTestServer()
   server.route('/flood', flood)
   server.route('/hold', hold)
   server.route('/drop-first', dropFirst)
+  server.route('/persist', persist)
   if (missing !== undefined) return
   for (const [path, file] of await bundle({ client: 'test/browser/shared/client-page.ts' })) server.addFile(path, file)
   server.addFile('/', { type: 'text/html; charset=utf-8', body: modulePage({ client: '/bundle/client.js' }) })
@@ -222,17 +240,17 @@ inBrowser('chromium: a page that stops reading over WebSocketStream stops the se
 inBrowser('chromium: a page that stops reading over the platform WebSocket is closed with 4008 past maxUnreadBytes; the loop gets what was kept, then throws', async () => {
   const key = id()
   const count = 256 // 16 MiB
-  await call('open', key, server!.wsUrl(`/flood?id=${key}&count=${count}`), { webSocketStream: false, highWaterMarkBytes: 256 * 1024, maxUnreadBytes: 1024 * 1024 })
+  await call('open', key, server!.wsUrl(`/flood?id=${key}&count=${count}`), { webSocketStream: false, highWaterMarkBytes: 256 * 1024, maxUnreadBytes: 1024 * 1024, closeTimeout: 30_000 })
   const closed = await call<CloseInfo>('whenClosed', key)
-  assert.equal(closed, { code: 4008, reason: 'unread messages over the limit', wasClean: true })
+  assert.equal(closed, { code: 4008, reason: 'unread messages over the limit', wasClean: true }, `the page's close: ${JSON.stringify(closed)}`)
   const state = await waitFor(() => floods.get(key))
   await state.done
   assert.equal(await state.closed, closed, 'the server saw the same close')
   const read = await call<{ count: number; inOrder: boolean; bytes: number; error: { code: string; closeCode: number; message: string } }>('readToEnd', key)
-  assert.ok(read.inOrder, 'the kept messages are the first ones, in order')
+  assert.ok(read.inOrder, `the kept messages are the first ones, in order (${JSON.stringify(read)})`)
   // Kept: up to the high-water mark (256 KiB, or 16 messages) plus maxUnreadBytes (1 MiB).
   assert.ok(read.bytes >= 256 * 1024 && read.bytes <= 256 * 1024 + 1024 * 1024 + MESSAGE, `kept ${read.bytes} bytes`)
-  assert.is(read.error.code, 'WS_ERR_CONNECTION_CLOSED')
+  assert.is(read.error.code, 'WS_ERR_CONNECTION_CLOSED', JSON.stringify(read.error))
   assert.is(read.error.closeCode, 4008)
   assert.match(read.error.message, 'maxUnreadBytes')
 })
@@ -264,14 +282,15 @@ for (const webSocketStream of [false, true]) {
       assert.is(error(name!).code, 'WS_ERR_NOT_SUPPORTED', name)
       assert.is(error(name!).feature, feature, name)
     }
-    assert.is(error('close1011').code, 'WS_ERR_INVALID_ARGUMENT')
-    assert.match(error('close1011').message, 'only 1000 and 3000-4999')
+    assert.is(error('close1005').code, 'WS_ERR_INVALID_ARGUMENT')
+    assert.match(error('close1005').message, 'close code 1005 cannot be sent')
     assert.is(error('badHighWaterMark').code, 'WS_ERR_INVALID_ARGUMENT')
     assert.is(error('refused').name, 'HandshakeError')
     assert.is(error('refused').status, 0, 'the browser exposes no status')
     assert.is(r.openAfter, 'open')
     assert.is(r.hasWebSocketStream, 'function')
     assert.equal(r.closed, { code: 1000, reason: 'going', wasClean: true }, 'close(1001) is sent as 1000')
+    assert.equal(r.closed1011, { code: 4011, reason: 'failed', wasClean: true }, 'close(1011) is sent as 4011')
   })
 }
 
@@ -280,6 +299,17 @@ for (const webSocketStream of [false, true]) {
     const key = id()
     const result = await call<{ seen: string[]; connections: number }>('reconnect', server!.wsUrl(`/drop-first?id=${key}`), { webSocketStream })
     assert.equal(result.seen, ['first', 'dropped 1006', 'second'])
+    assert.is(result.connections, 2)
+  })
+}
+
+for (const webSocketStream of [false, true]) {
+  inBrowser(`chromium over ${webSocketStream ? 'WebSocketStream' : 'WebSocket'}: persistent() queues a send made before it is open, runs onOpen on each connection and reads across a drop`, async () => {
+    const key = id()
+    const result = await call<{ seen: string[]; opens: number; connections: number; queuedAtFirst: number }>('persist', server!.wsUrl(`/persist?id=${key}`), { webSocketStream })
+    assert.is(result.queuedAtFirst, 1, 'queued while connecting')
+    assert.equal(result.seen, ['hello 1', 'queued before open', 'hello 2'])
+    assert.is(result.opens, 2)
     assert.is(result.connections, 2)
   })
 }

@@ -1,7 +1,7 @@
 // The page's side of the browser-only cases (test/browser/client.test.ts): backpressure both ways,
 // what the browser cannot do, the reconnecting client. Bundled with the browser client by esbuild;
 // connections are kept by key between the test's page.evaluate calls.
-import { connect, reconnecting, type BrowserConnectOptions, type BrowserWebSocket } from '../../../src/browser/index.ts'
+import { connect, persistent, reconnecting, type BrowserConnectOptions, type BrowserWebSocket } from '../../../src/browser/index.ts'
 
 const connections = new Map<string, BrowserWebSocket>()
 const pendingSends = new Map<string, Promise<void>>()
@@ -96,7 +96,7 @@ export async function unsupported(url: string, options: BrowserConnectOptions): 
     streams: await errorOf(() => ws.streams()),
     fragments: await errorOf(() => ws.send(['one ', 'message'])),
     compress: await errorOf(() => ws.send('x', { compress: false })),
-    close1011: await errorOf(() => ws.close(1011)),
+    close1005: await errorOf(() => ws.close(1005)),
     headers: await errorOf(() => connect(url, { ...options, headers: { authorization: 'Bearer x' } })),
     perMessageDeflate: await errorOf(() => connect(url, { ...options, perMessageDeflate: { serverNoContextTakeover: true } })),
     stallTimeout: await errorOf(() => connect(url, { ...options, stallTimeout: 1000 })),
@@ -105,8 +105,10 @@ export async function unsupported(url: string, options: BrowserConnectOptions): 
     openAfter: ws.readyState,
     hasWebSocketStream: typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream,
   }
-  // close(1001) goes as 1000 (a browser may not send 1001)
+  // close(1001) goes as 1000, close(1011) as 4011 (a browser may send neither)
   result.closed = await ws.close(1001, 'going')
+  const other = await connect(url, options)
+  result.closed1011 = await other.close(1011, 'failed')
   return result
 }
 
@@ -135,4 +137,24 @@ export async function reconnect(url: string, options: BrowserConnectOptions): Pr
 /** The connection's state (and a round trip to the page). */
 export async function readyState(key: string): Promise<string> {
   return connections.get(key)!.readyState
+}
+
+/**
+ * The persistent connection in the page: a message sent before it is open is queued and sent on
+ * the first connection; `onOpen` runs on each one; the server drops the first after echoing, and
+ * the loop goes on over the second. Returns what it saw.
+ */
+export async function persist(url: string, options: BrowserConnectOptions): Promise<{ seen: string[]; opens: number; connections: number; queuedAtFirst: number }> {
+  let opens = 0
+  const rws = persistent(url, { ...options, initialDelay: 10, maxRetries: 3, onOpen: () => void opens++ })
+  const queued = rws.send('queued before open')
+  const queuedAtFirst = rws.queuedMessages
+  await queued
+  const seen: string[] = []
+  for await (const message of rws) {
+    seen.push(message.text())
+    if (seen.length >= 3) break
+  }
+  await rws.close()
+  return { seen, opens, connections: rws.connections, queuedAtFirst }
 }
