@@ -44,8 +44,10 @@ export interface ConnectionOptions {
   keepAlive?: ((ws: KeepAliveTarget) => unknown) | undefined
   /**
    * Streaming mode: messages arrive as streams of chunks (`WebSocket.streams()`), so that a
-   * message never has to fit in memory; `maxMessageSize` then defaults to no limit. Plain
-   * iteration still works and collects each message.
+   * message never has to fit in memory; `maxMessageSize` (and so `maxFrameSize`) then defaults to
+   * no limit. A frame longer than 64 KiB is handed on in pieces as it arrives (a 1 GiB frame held
+   * 16 MiB at most); each piece counts against `maxFragments`. Plain iteration still works and
+   * collects each message.
    */
   streaming?: boolean | undefined
   /**

@@ -40,7 +40,17 @@ export interface DecodeOptions {
    * `Buffer.allocUnsafe`, which skips zero-filling).
    */
   allocate?: ((length: number) => Uint8Array) | undefined
+  /**
+   * Hands a data frame longer than {@link PIECE_SIZE} on in pieces as its bytes arrive, instead of
+   * waiting for all of it (streaming mode: a 1 GiB frame goes through in bounded memory). The
+   * pieces read as fragments of the message: the first keeps the frame's opcode and RSV bits,
+   * the others are continuations, and only the last carries the frame's FIN.
+   */
+  streamPayloads?: boolean | undefined
 }
+
+/** The smallest piece of a long data frame handed on under {@link DecodeOptions.streamPayloads}, except its last: 64 KiB. */
+export const PIECE_SIZE = 64 * 1024
 
 // Read and used with no yield in between, so one key serves every decoder.
 const maskingKey = new Uint8Array(4)
@@ -62,6 +72,7 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
   const forbiddenRsv = 0x70 & ~(options.allowedRsv ?? 0)
   const requireMask = options.role === 'server'
   const forbidMask = options.role === 'client'
+  const streamPayloads = options.streamPayloads === true
   for (;;) {
     while (input.length < 2) yield NEED_MORE
     const b0 = input.peek(0)
@@ -107,6 +118,10 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
       throw new MessageTooBigError('WS_ERR_FRAME_TOO_BIG', `a frame of ${length} bytes is over the limit of ${maxFrameSize} bytes`, maxFrameSize)
     }
     const frameLength = headerLength + (masked ? 4 : 0) + length
+    if (streamPayloads && length > PIECE_SIZE && input.length < frameLength) {
+      yield* streamFrame(input, b0, headerLength, masked, length)
+      continue
+    }
     while (input.length < frameLength) yield NEED_MORE // nothing is copied while waiting
     if (masked) {
       maskingKey[0] = input.peek(headerLength)
@@ -135,6 +150,41 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
 }
 
 /**
+ * Reads a long data frame's payload in pieces of at least {@link PIECE_SIZE} bytes (the last may be
+ * shorter) as they arrive, each unmasked with the masking key turned to its offset.
+ */
+function* streamFrame(input: ByteQueue, b0: number, headerLength: number, masked: boolean, length: number): Generator<Frame | NeedMore, void, void> {
+  // A key of its own: the shared one is overwritten by other decoders while this one waits.
+  const key = new Uint8Array(4)
+  while (input.length < headerLength + (masked ? 4 : 0)) yield NEED_MORE
+  if (masked) for (let i = 0; i < 4; i++) key[i] = input.peek(headerLength + i)
+  input.skip(headerLength + (masked ? 4 : 0))
+  const turned = new Uint8Array(4)
+  for (let done = 0; done < length;) {
+    const left = length - done
+    while (input.length < Math.min(left, PIECE_SIZE)) yield NEED_MORE
+    const count = Math.min(left, input.length)
+    let payload: Uint8Array
+    if (masked) {
+      for (let i = 0; i < 4; i++) turned[i] = key[(done + i) & 3]!
+      payload = input.takeMasked(count, turned)
+    } else {
+      payload = input.take(count)
+    }
+    const first = done === 0
+    done += count
+    yield {
+      fin: done === length && (b0 & 0x80) !== 0,
+      rsv1: first && (b0 & 0x40) !== 0,
+      rsv2: first && (b0 & 0x20) !== 0,
+      rsv3: first && (b0 & 0x10) !== 0,
+      opcode: (first ? b0 & 0x0f : 0) as Opcode,
+      payload,
+    }
+  }
+}
+
+/**
  * A push-style frame decoder over {@link parseFrames}: `push(chunk)` bytes in, then call `next()`
  * until it returns `undefined` (more bytes are needed). Once it has thrown, it throws the same
  * error again on every call.
@@ -146,6 +196,7 @@ export class FrameDecoder {
   readonly #role: DecodeOptions['role']
   readonly #maxFrameSize: number | undefined
   readonly #allowedRsv: number | undefined
+  readonly #streamPayloads: boolean
   // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
   // waits at a frame boundary): an idle connection holds no suspended generator (bench/memory.ts).
   #frames: Generator<Frame | NeedMore, never, void> | undefined = undefined
@@ -157,6 +208,7 @@ export class FrameDecoder {
     this.#role = options.role
     this.#maxFrameSize = options.maxFrameSize
     this.#allowedRsv = options.allowedRsv
+    this.#streamPayloads = options.streamPayloads === true
   }
 
   /** Bytes buffered and not yet returned as frames, in bytes. */
@@ -173,11 +225,12 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#error !== undefined) throw this.#error
     try {
-      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv }))
+      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv, streamPayloads: this.#streamPayloads }))
       const { value } = frames.next()
       if (value !== NEED_MORE) return value
-      // With no byte left the generator waits for a frame's first byte: nothing to keep.
-      if (this.#queue.length === 0) this.#frames = undefined
+      // With no byte left the generator waits for a frame's first byte: nothing to keep. A
+      // streamed frame can leave no byte mid-frame, so with streamPayloads it is kept.
+      if (this.#queue.length === 0 && !this.#streamPayloads) this.#frames = undefined
       return undefined
     } catch (error) {
       this.#error = error

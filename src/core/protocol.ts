@@ -142,6 +142,8 @@ export class Protocol {
       // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
       allowedRsv: settings.compression ? Rsv.RSV1 : 0,
       allocate: options.allocate,
+      // Streaming mode takes a long frame in pieces as it arrives: memory per piece, not per frame.
+      streamPayloads: settings.streaming,
     })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#handler = handler ?? new RecordingHandler()

@@ -2,7 +2,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ByteQueue } from '../../../src/core/byte-queue.ts'
 import { NEED_MORE } from '../../../src/core/constants.ts'
-import { FrameDecoder, parseFrames, Rsv, type DecodeOptions } from '../../../src/core/decoder.ts'
+import { FrameDecoder, parseFrames, PIECE_SIZE, Rsv, type DecodeOptions } from '../../../src/core/decoder.ts'
+import { encodeRawFrame } from '../../helpers/raw.ts'
 import { MessageTooBigError, ProtocolError } from '../../../src/core/errors.ts'
 import type { Frame } from '../../../src/core/frame.ts'
 import { bytes, concat, throwsError, utf8 } from '../../helpers/bytes.ts'
@@ -146,6 +147,45 @@ test('a close frame with a 125-byte payload is accepted', () => {
 test('a masked frame with an empty payload', () => {
   const [f] = decodeAll(bytes(0x81, 0x80, 1, 2, 3, 4), { role: 'server' })
   assert.is(f!.payload.length, 0)
+})
+
+/** A payload of `n` bytes that tells each byte's position apart (no period of 4 that would hide a wrong key turn). */
+function counting(n: number): Uint8Array {
+  return Uint8Array.from({ length: n }, (_, i) => (i * 7 + (i >> 8)) & 0xff)
+}
+
+for (const masked of [true, false]) {
+  test(`streamPayloads: a long ${masked ? 'masked' : 'unmasked'} frame arriving in chunks is handed on in pieces, unmasked right, only the last with FIN`, () => {
+    const payload = counting(5 * PIECE_SIZE + 123)
+    const key = Uint8Array.of(0x11, 0x22, 0x33, 0x44)
+    const wire = concat(encodeRawFrame({ opcode: 0x2, rsv1: true, payload, mask: masked ? key : false }), encodeRawFrame({ opcode: 0x1, payload: utf8('after'), mask: masked ? key : false }))
+    // 10,007-byte chunks: pieces start at offsets that are not multiples of 4.
+    const frames = decodeAll(wire, { streamPayloads: true, allowedRsv: Rsv.RSV1 }, 10_007)
+    const pieces = frames.slice(0, -1)
+    assert.ok(pieces.length >= 5, `${pieces.length} pieces`)
+    assert.equal(pieces.map((f) => f.opcode), [0x2, ...pieces.slice(1).map(() => 0x0)])
+    assert.equal(pieces.map((f) => f.fin), [...pieces.slice(1).map(() => false), true])
+    assert.equal(pieces.map((f) => f.rsv1), [true, ...pieces.slice(1).map(() => false)])
+    for (const piece of pieces.slice(0, -1)) assert.ok(piece.payload.length >= PIECE_SIZE, 'at least a piece size but the last')
+    assert.equal(concat(...pieces.map((f) => f.payload)), payload)
+    assert.is(text(frames.at(-1)!), 'after')
+  })
+}
+
+test('streamPayloads: a long frame that arrived whole, and short frames, are handed on as they are; a piece of a non-final frame keeps FIN clear', () => {
+  const payload = counting(2 * PIECE_SIZE)
+  const whole = decodeAll(encodeRawFrame({ opcode: 0x2, payload, mask: false }), { streamPayloads: true })
+  assert.is(whole.length, 1)
+  assert.equal(whole[0]!.payload, payload)
+  const short = decodeAll(encodeRawFrame({ opcode: 0x1, payload: utf8('hi'), mask: false }), { streamPayloads: true }, 1)
+  assert.equal(short.map(text), ['hi'])
+  const open = decodeAll(concat(encodeRawFrame({ opcode: 0x1, fin: false, payload, mask: false }), encodeRawFrame({ opcode: 0x0, payload: utf8('!'), mask: false })), { streamPayloads: true }, 50_000)
+  assert.ok(open.length >= 3)
+  assert.ok(open.every((f) => !f.fin || f === open.at(-1)), 'FIN only on the message\'s last frame')
+  assert.is(open[0]!.opcode, 0x1)
+  // The masking key split across chunks (10 header bytes, then 2 of the key).
+  const split = decodeAll(encodeRawFrame({ opcode: 0x2, payload, mask: Uint8Array.of(9, 8, 7, 6) }), { streamPayloads: true }, 12)
+  assert.equal(concat(...split.map((f) => f.payload)), payload)
 })
 
 test.run()
