@@ -85,7 +85,7 @@ test.after(() => {
 
 test("bundlers resolve wsflow, wsflow/core and wsflow/transforms to the browser build through the exports' browser conditions", async () => {
   const result = await build({
-    stdin: { contents: "export { connect } from 'wsflow'\nexport { decodeFrames } from 'wsflow/transforms'\nexport { Message } from 'wsflow/core'\n", resolveDir: dir, loader: 'js' },
+    stdin: { contents: "export { connect } from 'wsflow'\nexport { decodeFrames } from 'wsflow/transforms'\nexport { Message } from 'wsflow/core'\nexport { connect as browserConnect } from 'wsflow/browser'\n", resolveDir: dir, loader: 'js' },
     bundle: true,
     write: false,
     platform: 'browser',
@@ -96,6 +96,9 @@ test("bundlers resolve wsflow, wsflow/core and wsflow/transforms to the browser 
   const inputs = Object.keys(result.metafile.inputs).map((p) => p.replace(/^.*node_modules\/wsflow\//, ''))
   for (const file of ['dist/browser/wsflow.js', 'dist/browser/core.js', 'dist/browser/transforms.js']) assert.ok(inputs.includes(file), `${file} is resolved (${inputs.join(', ')})`)
   assert.ok(!inputs.some((p) => p.startsWith('dist/index') || p.startsWith('dist/core/')), 'nothing of the Node build')
+  // wsflow/browser names the same file under any conditions (a page, or Node with a global WebSocket).
+  const plain = await build({ stdin: { contents: "export { connect } from 'wsflow/browser'", resolveDir: dir, loader: 'js' }, bundle: true, write: false, platform: 'neutral', format: 'esm', metafile: true, logLevel: 'silent' })
+  assert.ok(Object.keys(plain.metafile.inputs).some((p) => p.endsWith('node_modules/wsflow/dist/browser/wsflow.js')), 'wsflow/browser without the browser condition')
   // The declarations named by the browser conditions are what tsc emits for those entries.
   const exportsMap = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).exports as Record<string, { browser: { types: string; default: string } }>
   assert.is(exportsMap['.']!.browser.types, './dist/browser/index.d.ts')
