@@ -8,16 +8,23 @@
  * it). Skips with a printed reason if redis-server is missing.
  */
 import { Buffer } from 'node:buffer'
+import { execFile } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { createClient } from 'redis'
 import { RedisAdapter, type RedisBufferListener, type RedisClientEvent, type RedisSubscriberClient } from '../../src/pubsub/redis.ts'
-import { createRedisAdapter } from '../../src/pubsub/redis-create.ts'
+import { createRedisAdapter, REDIS_MISSING } from '../../src/pubsub/redis-create.ts'
 import { InvalidArgumentError } from '../../src/core/errors.ts'
 import { RecordingHost } from '../helpers/redis-host.ts'
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis-server.ts'
 
 const encoder = new TextEncoder()
+const execFileAsync = promisify(execFile)
 
 function text(topic: string, value: string) {
   return { topic, data: encoder.encode(value), text: true }
@@ -287,6 +294,21 @@ if (redisSkipReason !== undefined) {
         await closeAll([a!, b!])
       }
     }))
+
+  test('createRedisAdapter without the redis package installed rejects with REDIS_MISSING', async () => {
+    // wsflow's sources copied where no node_modules can be found, run in a child process.
+    const dir = mkdtempSync(join(tmpdir(), 'wsflow-no-redis-'))
+    try {
+      cpSync(fileURLToPath(new URL('../../src', import.meta.url)), join(dir, 'src'), { recursive: true })
+      const script = join(dir, 'probe.ts')
+      writeFileSync(script, "import { createRedisAdapter } from './src/pubsub/redis-create.ts'\ncreateRedisAdapter({ url: 'redis://127.0.0.1:1' }).then(() => console.log('resolved'), (e) => console.log(String(e.message)))\n")
+      const tsx = pathToFileURL(fileURLToPath(new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url))).href
+      const { stdout } = await execFileAsync(process.execPath, ['--import', tsx, script], { cwd: dir, timeout: 30_000 })
+      assert.is(stdout.trim(), REDIS_MISSING)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
 
   test('bad arguments get InvalidArgumentError; a missing client is refused', async () => {
     assert.throws(() => new RedisAdapter({} as never), (e: unknown) => e instanceof InvalidArgumentError)
