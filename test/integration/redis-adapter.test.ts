@@ -178,12 +178,16 @@ if (redisSkipReason !== undefined) {
         // A topic subscribed during the outage is subscribed once Redis is back.
         b!.host.subscribed.add('late')
         b!.adapter.subscribe('late')
+        // And one unsubscribed during the outage is not subscribed again.
+        b!.host.subscribed.delete('other')
+        b!.adapter.unsubscribe('other')
         await redis.restart()
         for (const node of [a!, b!]) await node.host.until(() => node.host.states().at(-1) === 'restored', 'restored')
         assert.equal(a!.host.states(), ['degraded', 'restored'])
         const restored = b!.host.events.find((e) => e.type === 'restored')
-        assert.equal(restored, { type: 'restored', resubscribed: 3 })
+        assert.equal(restored, { type: 'restored', resubscribed: 2 })
         assert.is(await numsub(redis.url, 'wsflow:room'), 2)
+        assert.is(await numsub(redis.url, 'wsflow:other'), 1, 'only a resubscribed other')
         assert.is(await numsub(redis.url, 'wsflow:late'), 1)
         a!.adapter.publish(text('room', 'after'))
         a!.adapter.publish(text('late', 'late too'))
