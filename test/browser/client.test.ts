@@ -9,6 +9,7 @@ import * as assert from 'uvu/assert'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { connect as browserConnect, NotSupportedError } from '../../src/browser/index.ts'
 import type { CloseInfo, WebSocket } from '../../src/index.ts'
+import { rawServe } from '../helpers/raw.ts'
 import { browserMissing, bundle, CHROMIUM, modulePage, startTestServer, type TestServer } from './shared/server.ts'
 
 const missing = browserMissing()
@@ -311,6 +312,35 @@ for (const webSocketStream of [false, true]) {
     assert.equal(result.seen, ['hello 1', 'queued before open', 'hello 2'])
     assert.is(result.opens, 2)
     assert.is(result.connections, 2)
+  })
+}
+
+for (const webSocketStream of [false, true]) {
+  inBrowser(`chromium over ${webSocketStream ? 'WebSocketStream' : 'WebSocket'}: a close the server never answers ends as 1006 after closeTimeout; a server breaking the protocol makes the loop throw`, async () => {
+    const raw = await rawServe()
+    try {
+      const closing = call<{ closed: CloseInfo; error: { code: string; closeCode: number }; readyState: string }>('closeUnanswered', raw.url + '/', { webSocketStream, closeTimeout: 300 })
+      const connection = await raw.accepted(10_000)
+      const frame = await connection.reader.next(10_000)
+      assert.is(frame.opcode, 0x8, 'the close frame reached the server')
+      assert.is(new DataView(frame.payload.buffer, frame.payload.byteOffset).getUint16(0), 4000)
+      const result = await closing
+      assert.equal(result.closed, { code: 1006, reason: '', wasClean: false })
+      assert.is(result.error.code, 'WS_ERR_CONNECTION_CLOSED')
+      assert.is(result.error.closeCode, 1006)
+      assert.is(result.readyState, 'closed')
+      // A text frame that is not UTF-8: the browser fails the connection; the loop throws after the good message.
+      const reading = call<{ seen: string[]; error: { code: string; closeCode: number; wasClean?: boolean } }>('loopError', raw.url + '/', { webSocketStream })
+      const second = await raw.accepted(10_000)
+      second.send({ opcode: 0x1, payload: new TextEncoder().encode('fine') })
+      second.send({ opcode: 0x1, payload: new Uint8Array([0x66, 0xff, 0xfe]) })
+      const broken = await reading
+      assert.equal(broken.seen, ['fine'])
+      assert.is(broken.error.code, 'WS_ERR_CONNECTION_CLOSED')
+      assert.is(broken.error.closeCode, 1006)
+    } finally {
+      await raw.close()
+    }
   })
 }
 

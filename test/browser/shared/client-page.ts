@@ -158,3 +158,20 @@ export async function persist(url: string, options: BrowserConnectOptions): Prom
   await rws.close()
   return { seen, opens, connections: rws.connections, queuedAtFirst }
 }
+
+/** Closes a connection whose server never answers: how it ended, and what a read then throws. */
+export async function closeUnanswered(url: string, options: BrowserConnectOptions): Promise<{ closed: unknown; error: ErrorView | undefined; readyState: string }> {
+  const ws = await connect(url, options)
+  const closed = await ws.close(4000, 'bye')
+  return { closed, error: await errorOf(() => ws.recv()), readyState: ws.readyState }
+}
+
+/** Reads until the loop ends or throws (a server that breaks the protocol). */
+export async function loopError(url: string, options: BrowserConnectOptions): Promise<{ seen: string[]; error: ErrorView | undefined }> {
+  const ws = await connect(url, options)
+  const seen: string[] = []
+  const error = await errorOf(async () => {
+    for await (const message of ws) seen.push(message.text())
+  })
+  return { seen, error }
+}
