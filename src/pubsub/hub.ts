@@ -132,7 +132,11 @@ export class PubSub implements TopicRegistry {
    * `dropped`. Leaving the loop unsubscribes.
    */
   subscribe(topic: string, options?: SubscribeOptions): TopicSubscription
-  /** Subscribes a connection to `topic`; false if it already was (or is closed). Used by `ws.subscribe`. */
+  /**
+   * Subscribes a connection to `topic`; false if it already was (or is closed). Used by
+   * `ws.subscribe`; call it only for a connection of a server that uses this hub (the hub learns
+   * of its close as one of that server's connection observers).
+   */
   subscribe(ws: WebSocket, topic: string): boolean
   subscribe(a: string | WebSocket, b?: string | SubscribeOptions): TopicSubscription | boolean {
     if (typeof a === 'object' && a !== null) return this.#subscribeSocket(a, b)
