@@ -26,7 +26,7 @@ export type { ReadyState } from './core/protocol.ts'
 export { Message, toMessage, type MessageType, type Outgoing } from './core/message.ts'
 export { PreparedMessage, prepareMessage } from './core/prepared.ts'
 export {
-  AbortError, CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, InvalidDataError, MessageTooBigError, NotSupportedError, ProtocolError, StallError,
+  AbortError, CloseCode, ConnectError, ConnectionClosedError, HandshakeError, InvalidArgumentError, InvalidDataError, MessageTooBigError, NotSupportedError, ProtocolError, StallError,
   TimeoutError, WebSocketError, isWebSocketError, type ErrorCode,
 } from './core/errors.ts'
 export type { ExtensionOffer } from './core/handshake/extensions.ts'

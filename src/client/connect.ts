@@ -6,7 +6,7 @@
 import { isIP, netConnect, tlsConnect, type LookupFunction, type Socket, type TlsConnectionOptions } from '../node/platform.ts'
 import { WebSocket } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
-import { AbortError, HandshakeError, InvalidArgumentError } from '../core/errors.ts'
+import { AbortError, ConnectError, HandshakeError, InvalidArgumentError } from '../core/errors.ts'
 import type { ResponseInfo } from '../core/transport.ts'
 import { CONNECTION_OPTION_RULES, validateOptions, type OptionRules } from '../core/validate.ts'
 import { generateKey } from '../core/handshake/accept.ts'
@@ -106,8 +106,10 @@ function parseTarget(input: string | URL): Target {
 
 /**
  * Opens a WebSocket connection to `url` and resolves once the opening handshake is done. Rejects
- * with a {@link HandshakeError} carrying the HTTP status and headers when the server refuses,
- * with the socket's error when it cannot connect, and with the signal's reason when aborted.
+ * with a {@link HandshakeError} carrying the HTTP status and headers when the server refuses
+ * (`WS_ERR_HANDSHAKE_TIMEOUT`, status 0, when it does not answer in time), with a
+ * {@link ConnectError} when TCP (`WS_ERR_CONNECT`) or TLS (`WS_ERR_TLS`) fails (the platform's
+ * error as its `cause`), and with an {@link AbortError} when aborted.
  *
  * ```ts
  * const ws = await connect('ws://127.0.0.1:8080/echo', { protocols: ['v1'] })
@@ -152,6 +154,19 @@ function pushHead(parser: HttpHeadParser, chunk: Uint8Array, fail: (error: unkno
   }
 }
 
+/** Codes of the platform's TLS and certificate errors (OpenSSL's verify results and Node's ERR_TLS_* / ERR_SSL_*). */
+const TLS_ERROR = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/
+
+/** A socket's error while connecting, as a {@link ConnectError}: TLS during a TLS negotiation, TCP otherwise. */
+function wrapSocketError(error: Error, target: Target, negotiating: boolean): ConnectError {
+  const code = (error as { code?: unknown }).code
+  const tls = negotiating && (typeof code !== 'string' || TLS_ERROR.test(code) || 'library' in error)
+  const where = target.socketPath ?? `${target.host}:${target.port}`
+  return tls
+    ? new ConnectError('WS_ERR_TLS', `TLS with ${where} failed: ${error.message}`, error)
+    : new ConnectError('WS_ERR_CONNECT', `cannot connect to ${where}: ${error.message}`, error)
+}
+
 /** The URL without its credentials. */
 function publicUrl(url: URL): string {
   if (url.username === '' && url.password === '') return url.href
@@ -185,7 +200,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       reject(error)
     }
     const onAbort = (): void => fail(new AbortError(signal?.reason))
-    const timer = setTimeout(() => fail(new HandshakeError(`the opening handshake timed out after ${options.handshakeTimeout ?? 10_000} ms`, 0)), options.handshakeTimeout ?? 10_000)
+    const timer = setTimeout(() => fail(new HandshakeError(`the opening handshake timed out after ${options.handshakeTimeout ?? 10_000} ms`, 0, {}, 'WS_ERR_HANDSHAKE_TIMEOUT')), options.handshakeTimeout ?? 10_000)
     const cleanup = (): void => {
       clearTimeout(timer)
       signal?.removeEventListener('abort', onAbort)
@@ -257,6 +272,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
       if (leftover !== undefined && leftover.length > 0) onData(leftover)
     }
 
+    let secured = false
     const open = (tunnel?: Socket): void => {
       const tlsOptions: TlsConnectionOptions = {
         ...options.tls,
@@ -274,7 +290,10 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
           : target.socketPath !== undefined
             ? tlsConnect({ ...tlsOptions, path: target.socketPath })
             : tlsConnect({ ...tlsOptions, ...netOptions(options), host: target.host, port: target.port })
-        connected.once('secureConnect', () => handshake(connected))
+        connected.once('secureConnect', () => {
+          secured = true
+          handshake(connected)
+        })
       } else if (tunnel !== undefined) {
         connected = tunnel
         handshake(connected)
@@ -283,7 +302,7 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
         connected.once('connect', () => handshake(connected))
       }
       socket = connected
-      connected.on('error', fail)
+      connected.on('error', (error: Error) => fail(wrapSocketError(error, target, target.secure && !secured)))
     }
 
     if (options.proxy === undefined) {
@@ -294,7 +313,8 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
     const proxy = new URL(options.proxy)
     const proxySocket = netConnect({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: Number(proxy.port || 80) })
     socket = proxySocket
-    proxySocket.on('error', fail)
+    const proxyFailed = (error: Error): void => fail(new ConnectError('WS_ERR_CONNECT', `the proxy ${proxy.host}: ${error.message}`, error))
+    proxySocket.on('error', proxyFailed)
     proxySocket.once('connect', () => {
       const authority = `${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`
       let connectRequest = `CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n`
@@ -312,10 +332,10 @@ function attempt(target: Target, headers: Record<string, string>, options: Conne
           fail(new HandshakeError(`the proxy refused the tunnel with status ${head.status}`, head.status, head.headers.toRecord()))
           return
         }
-        proxySocket.off('error', fail)
+        proxySocket.off('error', proxyFailed)
         if (target.secure) open(proxySocket)
         else {
-          proxySocket.on('error', fail)
+          proxySocket.on('error', (error: Error) => fail(wrapSocketError(error, target, false)))
           handshake(proxySocket, parser.rest)
         }
       }

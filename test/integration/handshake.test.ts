@@ -8,7 +8,7 @@ import { createConnection as createNetConnection, createServer as createNetServe
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocket as WsSocket, WebSocketServer } from 'ws'
-import { AbortError, HandshakeError, connect, serve, type RequestInfo } from '../../src/index.ts'
+import { AbortError, ConnectError, HandshakeError, connect, serve, type RequestInfo } from '../../src/index.ts'
 import { PAIRS, openWsClient, withPair } from '../helpers/peers.ts'
 import { rawConnect, rawServe } from '../helpers/raw.ts'
 import { handshakeError, recordingServer, stop, stopHttp } from '../helpers/servers.ts'
@@ -290,7 +290,9 @@ test('connect: handshakeTimeout against a silent server rejects with HandshakeEr
   const silent = await silentServer()
   try {
     const started = Date.now()
-    await handshakeError(connect(`ws://127.0.0.1:${silent.port}/`, { handshakeTimeout: 200 }), 'timeout')
+    const timedOut = await handshakeError(connect(`ws://127.0.0.1:${silent.port}/`, { handshakeTimeout: 200 }), 'timeout')
+    assert.is(timedOut.code, 'WS_ERR_HANDSHAKE_TIMEOUT')
+    assert.is(timedOut.status, 0)
     assert.ok(Date.now() - started >= 150)
   } finally {
     await silent.close()
@@ -322,8 +324,10 @@ test('connect: a refused TCP connection rejects (nothing listening)', async () =
   const port = silent.port
   await silent.close()
   const error = await rejection(connect(`ws://127.0.0.1:${port}/`, { handshakeTimeout: 2000 }), 3000, 'refused')
-  assert.ok(error instanceof Error)
-  assert.is((error as Error & { code?: string }).code, 'ECONNREFUSED')
+  assert.instance(error, ConnectError)
+  assert.is((error as ConnectError).code, 'WS_ERR_CONNECT')
+  assert.is((error as ConnectError).systemCode, 'ECONNREFUSED')
+  assert.is(((error as ConnectError).cause as { code?: string }).code, 'ECONNREFUSED')
 })
 
 /** Writes `text` on a plain socket and resolves with everything the server sent once it closed the socket. */

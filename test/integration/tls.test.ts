@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { WebSocketServer } from 'ws'
-import { connect, serve, type Server } from '../../src/index.ts'
+import { ConnectError, connect, serve, type Server } from '../../src/index.ts'
 import { openWsClient, wsflowPeer, wsPeer } from '../helpers/peers.ts'
 import { hasOpenssl, makeCertificate, type TestCertificate } from '../helpers/tls.ts'
 import { rejection, within } from '../helpers/timing.ts'
@@ -65,9 +65,11 @@ tlsTest('wss: the certificate is checked against `servername` (DNS:localhost) wh
 tlsTest('wss: a wsflow client without `ca` fails (rejectUnauthorized defaults to true)', async () => {
   if (server === undefined) return
   const error = await rejection(connect(`wss://127.0.0.1:${server.port}/echo`, { handshakeTimeout: 3000 }), 5000, 'untrusted')
-  assert.ok(error instanceof Error, 'connect must reject')
-  const code = (error as Error & { code?: string }).code
+  assert.instance(error, ConnectError, 'a TLS failure is a ConnectError')
+  assert.is((error as ConnectError).code, 'WS_ERR_TLS')
+  const code = (error as ConnectError).systemCode
   assert.ok(code === 'DEPTH_ZERO_SELF_SIGNED_CERT' || code === 'SELF_SIGNED_CERT_IN_CHAIN', `unexpected error ${String(code)}: ${String(error)}`)
+  assert.is(((error as ConnectError).cause as { code?: string }).code, code)
   assert.is(server.clients.size, 0)
 })
 
@@ -80,8 +82,9 @@ tlsTest('wss: rejectUnauthorized: false lets an untrusting client through (expli
 tlsTest('wss: a certificate for another name fails even with `ca`', async () => {
   if (server === undefined || certificate === undefined) return
   const error = await rejection(connect(`wss://127.0.0.1:${server.port}/echo`, { ca: certificate.cert, servername: 'other.example', handshakeTimeout: 3000 }), 5000, 'wrong name')
-  assert.ok(error instanceof Error)
-  assert.is((error as Error & { code?: string }).code, 'ERR_TLS_CERT_ALTNAME_INVALID')
+  assert.instance(error, ConnectError)
+  assert.is((error as ConnectError).code, 'WS_ERR_TLS')
+  assert.is((error as ConnectError).systemCode, 'ERR_TLS_CERT_ALTNAME_INVALID')
 })
 
 tlsTest('wss: a ws client trusting the certificate talks to the wsflow server', async () => {
