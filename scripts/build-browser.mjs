@@ -8,6 +8,8 @@
 //
 //   node scripts/build-browser.mjs [outdir]      (default dist/browser)
 import { build } from 'esbuild'
+import { existsSync, readdirSync, rmSync } from 'node:fs'
+import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -24,6 +26,11 @@ export const BROWSER_ENTRIES = {
  * esbuild's result (its metafile lists every output and its size in bytes).
  */
 export async function buildBrowser(outdir = 'dist/browser', { minify = true, sourcemap = true, entries = BROWSER_ENTRIES } = {}) {
+  // Chunks are named by their content: those of an earlier build are removed, not left to pile up.
+  const dir = isAbsolute(outdir) ? outdir : join(root, outdir)
+  if (existsSync(dir)) {
+    for (const file of readdirSync(dir)) if (/^chunk-[A-Z0-9]+\.js(\.map)?$/.test(file)) rmSync(join(dir, file))
+  }
   return build({
     absWorkingDir: root,
     entryPoints: entries,
