@@ -78,6 +78,7 @@ function whenWritable(stream: Duplex): Promise<void> {
  * ```ts
  * const server = await serve({ port: 8080 }, (ws) => bridge(ws, net.connect(5900, '127.0.0.1')))
  * ```
+ * @category Streams and bridges
  */
 export function bridge(ws: WebSocket, stream: Duplex, options: BridgeOptions = {}): Promise<BridgeResult> {
   let bytesToStream = 0

@@ -3,7 +3,7 @@
  * one small interface, and the opening of either (the handshake timeout and the abort signal).
  * @module
  */
-import { HandshakeError } from '../core/errors.ts'
+import { AbortError, HandshakeError } from '../core/errors.ts'
 import type { Message } from '../core/message.ts'
 
 /** What a channel tells its connection. */
@@ -52,7 +52,7 @@ export interface OpenOptions {
  */
 export function opening<T>(options: OpenOptions, start: (opened: (channel: T) => void, failed: (error: unknown) => void) => void, cancel: () => void): Promise<T> {
   const signal = options.signal
-  if (signal?.aborted === true) return Promise.reject(signal.reason)
+  if (signal?.aborted === true) return Promise.reject(new AbortError(signal.reason))
   return new Promise<T>((resolve, reject) => {
     let settled = false
     const end = (): boolean => {
@@ -67,8 +67,8 @@ export function opening<T>(options: OpenOptions, start: (opened: (channel: T) =>
       cancel()
       reject(error)
     }
-    const onAbort = (): void => abandon(signal?.reason)
-    const timer = setTimeout(() => abandon(new HandshakeError(`the opening handshake timed out after ${options.handshakeTimeout} ms`, 0)), options.handshakeTimeout)
+    const onAbort = (): void => abandon(new AbortError(signal?.reason))
+    const timer = setTimeout(() => abandon(new HandshakeError(`the opening handshake timed out after ${options.handshakeTimeout} ms`, 0, {}, 'WS_ERR_HANDSHAKE_TIMEOUT')), options.handshakeTimeout)
     signal?.addEventListener('abort', onAbort, { once: true })
     start(
       (channel) => {

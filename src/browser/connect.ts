@@ -21,7 +21,7 @@ import { BrowserWebSocket, type BrowserSettings } from './websocket.ts'
 export interface BrowserConnectOptions {
   /** Subprotocols to offer, in order of preference; `ws.protocol` tells which one the server chose. */
   protocols?: string | readonly string[] | undefined
-  /** Cancels connecting; the promise rejects with the signal's reason. */
+  /** Cancels connecting; the promise rejects with an `AbortError` whose `cause` is the signal's reason. */
   signal?: AbortSignal | undefined
   /** Time allowed to open the connection (default 10,000 ms). */
   handshakeTimeout?: number | undefined
@@ -182,7 +182,8 @@ function parseUrl(input: string | URL): string {
  * Node connection's API (see {@link BrowserWebSocket}). Rejects with a `HandshakeError` whose
  * `status` is 0 when the connection cannot be opened (the browser exposes neither the HTTP status
  * nor the headers of a refusal), with a {@link NotSupportedError} for an option the browser
- * cannot honour, and with the signal's reason when aborted.
+ * cannot honour, with a `HandshakeError` coded `WS_ERR_HANDSHAKE_TIMEOUT` (status 0) after
+ * `handshakeTimeout`, and with an `AbortError` (the signal's reason as its `cause`) when aborted.
  *
  * ```ts
  * const ws = await connect('wss://example.org/feed', { protocols: ['v1'] })

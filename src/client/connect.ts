@@ -20,7 +20,10 @@ import { acceptResponse, buildOffers, PERMESSAGE_DEFLATE } from '../core/deflate
 import { formatExtensions } from '../core/handshake/extensions.ts'
 import { ProtocolError } from '../core/errors.ts'
 
-/** Options of {@link connect}. Sizes in bytes, durations in milliseconds. */
+/**
+ * Options of {@link connect}. Sizes in bytes, durations in milliseconds.
+ * @category Connections
+ */
 export interface ConnectOptions extends ConnectionOptions {
   /** Subprotocols to offer, in order of preference; `ws.protocol` tells which one the server chose. */
   protocols?: string | readonly string[] | undefined
@@ -116,6 +119,7 @@ function parseTarget(input: string | URL): Target {
  * await ws.send('hello')
  * for await (const message of ws) console.log(message.text())
  * ```
+ * @category Connections
  */
 export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
   validateOptions('connect', options, CONNECT_OPTION_RULES)

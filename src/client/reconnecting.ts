@@ -26,6 +26,7 @@ export type ReconnectingOptions = ConnectOptions & ReconnectOptions
  *   }
  * }
  * ```
+ * @category Reconnecting
  */
 export function reconnecting(url: string | URL, options: ReconnectingOptions = {}): AsyncGenerator<WebSocket, void, undefined> {
   return reconnectingWith(connect, url, options)
@@ -47,6 +48,7 @@ export type PersistentConnectOptions = ConnectOptions & PersistentOptions<WebSoc
  * await feed.send('hello')                 // queued if the connection is down
  * for await (const message of feed) console.log(message.text())
  * ```
+ * @category Reconnecting
  */
 export function persistent(url: string | URL, options: PersistentConnectOptions = {}): ReconnectingWebSocket<WebSocket> {
   return new ReconnectingWebSocket<WebSocket>(connect, url, options)

@@ -16,7 +16,10 @@ export interface KeepAliveTarget {
   ping(payload?: string | Uint8Array): Promise<number>
 }
 
-/** Options of a connection, shared by `connect` and `serve`. Sizes in bytes, durations in milliseconds. */
+/**
+ * Options of a connection, shared by `connect` and `serve`. Sizes in bytes, durations in milliseconds.
+ * @category Connections
+ */
 export interface ConnectionOptions {
   /** Largest message accepted, summed over its fragments (default 64 MiB); more fails the connection with 1009. */
   maxMessageSize?: number | undefined

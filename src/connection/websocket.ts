@@ -85,6 +85,7 @@ export interface ConnectionInit {
  * every item of `source`, awaiting backpressure, and closes with 1000 when `source` ends (with 1011
  * if it throws). A promise returned by `send`, `ping` or `close` that nobody awaits never takes
  * the process down: its rejection is handled, and still reaches whoever awaits it.
+ * @category Connections
  */
 export class WebSocket implements AsyncIterable<Message> {
   /** The side of this endpoint. */

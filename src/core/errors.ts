@@ -36,7 +36,10 @@
  * @module
  */
 
-/** Close codes of RFC 6455 §7.4.1 and the IANA registry, by name. */
+/**
+ * Close codes of RFC 6455 §7.4.1 and the IANA registry, by name.
+ * @category Errors
+ */
 export const CloseCode = {
   /** 1000: the purpose of the connection has been fulfilled. */
   NORMAL: 1000,
@@ -107,7 +110,10 @@ export type ErrorCode =
 
 const brand: unique symbol = Symbol.for('wsflow.error')
 
-/** Base class of every error wsflow throws; `code` is stable and documented. */
+/**
+ * Base class of every error wsflow throws; `code` is stable and documented.
+ * @category Errors
+ */
 export class WebSocketError extends Error {
   /** The stable error code, e.g. `WS_ERR_PROTOCOL`. */
   readonly code: ErrorCode
@@ -122,7 +128,10 @@ export class WebSocketError extends Error {
   }
 }
 
-/** The peer broke RFC 6455 (or a negotiated extension); the connection is failed with `closeCode`. */
+/**
+ * The peer broke RFC 6455 (or a negotiated extension); the connection is failed with `closeCode`.
+ * @category Errors
+ */
 export class ProtocolError extends WebSocketError {
   /** The close code the connection is failed with (1002 unless a subclass says otherwise). */
   readonly closeCode: number
@@ -134,7 +143,10 @@ export class ProtocolError extends WebSocketError {
   }
 }
 
-/** Data inconsistent with its message type (invalid UTF-8, undecodable compressed data): close code 1007. */
+/**
+ * Data inconsistent with its message type (invalid UTF-8, undecodable compressed data): close code 1007.
+ * @category Errors
+ */
 export class InvalidDataError extends ProtocolError {
   /** Creates an invalid-data error with close code 1007. */
   constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
@@ -142,7 +154,10 @@ export class InvalidDataError extends ProtocolError {
   }
 }
 
-/** A frame or message over the configured limit: close code 1009. */
+/**
+ * A frame or message over the configured limit: close code 1009.
+ * @category Errors
+ */
 export class MessageTooBigError extends ProtocolError {
   /** The limit that was passed, in bytes (or fragments for WS_ERR_TOO_MANY_FRAGMENTS). */
   readonly limit: number
@@ -154,7 +169,10 @@ export class MessageTooBigError extends ProtocolError {
   }
 }
 
-/** The opening handshake failed; `status` is the HTTP status answered (server) or received (client). */
+/**
+ * The opening handshake failed; `status` is the HTTP status answered (server) or received (client).
+ * @category Errors
+ */
 export class HandshakeError extends WebSocketError {
   /** The HTTP status: the one to answer with on the server, the one received on the client. */
   readonly status: number
@@ -180,6 +198,7 @@ export class HandshakeError extends WebSocketError {
  * unreachable, reset, a name that does not resolve) or TLS (`WS_ERR_TLS`: a certificate not
  * trusted, a name that does not match, a failed negotiation). The platform's error is the `cause`;
  * its code (`ECONNREFUSED`, `CERT_HAS_EXPIRED`, ...) is in `systemCode`.
+ * @category Errors
  */
 export class ConnectError extends WebSocketError {
   /** The platform's code for the failure (e.g. `ECONNREFUSED`, `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`), '' if it gave none. */
@@ -194,7 +213,10 @@ export class ConnectError extends WebSocketError {
   }
 }
 
-/** The peer was silent for longer than the stall timeout. */
+/**
+ * The peer was silent for longer than the stall timeout.
+ * @category Errors
+ */
 export class StallError extends WebSocketError {
   /** The timeout that passed, in milliseconds. */
   readonly timeout: number
@@ -206,7 +228,10 @@ export class StallError extends WebSocketError {
   }
 }
 
-/** The connection ended abnormally: without a clean close handshake, or with a close code other than 1000/1001. */
+/**
+ * The connection ended abnormally: without a clean close handshake, or with a close code other than 1000/1001.
+ * @category Errors
+ */
 export class ConnectionClosedError extends WebSocketError {
   /** The close code (1006 when no close frame was received). */
   readonly closeCode: number
@@ -227,7 +252,10 @@ export class ConnectionClosedError extends WebSocketError {
   }
 }
 
-/** An API was called with an argument it cannot accept (a programming error, not a peer's). */
+/**
+ * An API was called with an argument it cannot accept (a programming error, not a peer's).
+ * @category Errors
+ */
 export class InvalidArgumentError extends WebSocketError {
   /** Creates an invalid-argument error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -238,6 +266,7 @@ export class InvalidArgumentError extends WebSocketError {
 /**
  * A feature the platform cannot provide, e.g. `ping()` or custom request headers in a browser,
  * whose WebSocket exposes neither (named `NotSupportedError`, as the DOM names its own).
+ * @category Errors
  */
 export class NotSupportedError extends WebSocketError {
   /** The feature asked for, e.g. `'ping()'` or `'the headers option'`. */
@@ -251,7 +280,10 @@ export class NotSupportedError extends WebSocketError {
   }
 }
 
-/** A wait was aborted through an `AbortSignal` (named `AbortError`, as Node's own APIs name theirs). */
+/**
+ * A wait was aborted through an `AbortSignal` (named `AbortError`, as Node's own APIs name theirs).
+ * @category Errors
+ */
 export class AbortError extends WebSocketError {
   /** Creates an abort error; the signal's reason becomes its `cause`. */
   constructor(reason?: unknown) {
@@ -260,7 +292,10 @@ export class AbortError extends WebSocketError {
   }
 }
 
-/** A wait took longer than the caller allowed. */
+/**
+ * A wait took longer than the caller allowed.
+ * @category Errors
+ */
 export class TimeoutError extends WebSocketError {
   /** The limit that passed, in milliseconds. */
   readonly timeout: number
@@ -273,7 +308,10 @@ export class TimeoutError extends WebSocketError {
   }
 }
 
-/** Brand check: true for an error thrown by any copy of wsflow. */
+/**
+ * Brand check: true for an error thrown by any copy of wsflow.
+ * @category Errors
+ */
 export function isWebSocketError(error: unknown): error is WebSocketError {
   return typeof error === 'object' && error !== null && (error as { [brand]?: unknown })[brand] === true
 }

@@ -14,7 +14,10 @@ export type MessageType = 'text' | 'binary'
 /** Anything that can be sent as a message: a string is sent as text, bytes as binary. */
 export type Outgoing = string | Uint8Array | ArrayBufferView | ArrayBuffer | Message
 
-/** A complete data message. `data` holds its bytes; for a text message they are valid UTF-8. */
+/**
+ * A complete data message. `data` holds its bytes; for a text message they are valid UTF-8.
+ * @category Connections
+ */
 export class Message {
   /** Whether the message is text (UTF-8) or binary. */
   readonly type: MessageType

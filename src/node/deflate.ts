@@ -99,7 +99,10 @@ export const DEFAULT_INFLATE_MEMORY_LIMIT = 256 * 1024 * 1024
 let inflateMemoryLimit = DEFAULT_INFLATE_MEMORY_LIMIT
 let inflateMemory = 0
 
-/** Sets the process-wide bound on inflated bytes held at once (see {@link DEFAULT_INFLATE_MEMORY_LIMIT}); Infinity for none. */
+/**
+ * Sets the process-wide bound on inflated bytes held at once (see {@link DEFAULT_INFLATE_MEMORY_LIMIT}); Infinity for none.
+ * @category Compression
+ */
 export function setInflateMemoryLimit(bytes: number): void {
   if (!(bytes === Infinity || (Number.isInteger(bytes) && bytes >= 0))) {
     throw new InvalidArgumentError(`the inflate memory limit must be a whole number of bytes or Infinity, not ${bytes}`)
@@ -112,6 +115,7 @@ export function setInflateMemoryLimit(bytes: number): void {
  * once across all connections of the process; the others wait their turn, first come first
  * served. Raising the limit starts waiting operations at once. Throws InvalidArgumentError unless
  * `limit` is a positive integer or Infinity.
+ * @category Compression
  */
 export function setZlibConcurrency(limit: number): void {
   if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) {
@@ -134,7 +138,10 @@ export interface ZlibActivity {
   inflateMemoryLimit: number
 }
 
-/** The global zlib limiter's state, for monitoring and tests. */
+/**
+ * The global zlib limiter's state, for monitoring and tests.
+ * @category Compression
+ */
 export function getZlibActivity(): ZlibActivity {
   return { limit: limiter.limit, active: limiter.active, waiting: limiter.waiting, inflating: inflateMemory, inflateMemoryLimit }
 }
@@ -298,6 +305,7 @@ export interface PerMessageDeflateCodecOptions {
  *
  * The connection calls {@link release} when it closes, which frees the zlib memory at once and
  * rejects any operation in progress with a ConnectionClosedError.
+ * @category Compression
  */
 export class PerMessageDeflate {
   /** The agreed parameters. */

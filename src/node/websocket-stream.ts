@@ -164,6 +164,7 @@ class WebSocketDuplex extends Duplex {
  * ```ts
  * await pipeline(createReadStream('big.bin'), createWebSocketStream(ws), createWriteStream('echoed.bin'))
  * ```
+ * @category Streams and bridges
  */
 export function createWebSocketStream(ws: StreamableSocket, options: WebSocketStreamOptions = {}): Duplex {
   return new WebSocketDuplex(ws, options)

@@ -54,6 +54,7 @@ export interface AdapterHost {
  * Carries publications between processes. Calls come from one hub; none of them may throw for a
  * link that is down: the adapter counts what it could not carry and reports it through
  * {@link AdapterHost.report}.
+ * @category Pub/sub
  */
 export interface PubSubAdapter {
   /** Called once by the hub before any other call. */

@@ -60,6 +60,7 @@ export interface IpcChannel {
  * A worker's adapter: subscriptions, unsubscriptions and publications go to the primary over the
  * worker's IPC channel, and what the primary relays is delivered to the local subscribers. Needs
  * {@link startClusterRelay} on the primary. `channel` defaults to `process`.
+ * @category Pub/sub
  */
 export class ClusterAdapter implements PubSubAdapter {
   readonly #channel: IpcChannel
@@ -161,6 +162,7 @@ let relayRunning = false
  * second relay while one runs would deliver everything twice, so it throws): per topic, the set of
  * workers with local subscribers; each publication goes to those of them but its sender. A worker
  * that exits is forgotten.
+ * @category Pub/sub
  */
 export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRelay {
   if (!cluster.isPrimary) throw new InvalidArgumentError('startClusterRelay: call it on the cluster\'s primary')

@@ -45,6 +45,7 @@ const noop = (): void => undefined
  * never silent). With permessage-deflate, a connection is sent the same uncompressed frame as the
  * others (RFC 7692 §6: a message may be sent uncompressed, RSV1 clear): nothing is compressed per
  * publish, whatever the number of subscribers.
+ * @category Pub/sub
  */
 export class PubSub implements TopicRegistry {
   readonly #topics = new Map<string, Topic>()

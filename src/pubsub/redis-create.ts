@@ -34,6 +34,7 @@ export const REDIS_MISSING = "createRedisAdapter needs the optional peer depende
  * subscribes), which reconnect with exponential backoff and do not queue commands while
  * disconnected; the adapter closes them when it is closed. Rejects with a clear error if the
  * `redis` package is not installed.
+ * @category Pub/sub
  */
 export async function createRedisAdapter(options: CreateRedisAdapterOptions = {}): Promise<RedisAdapter> {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('createRedisAdapter: options must be an object')

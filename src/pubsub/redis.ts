@@ -81,7 +81,10 @@ export interface RedisAdapterOptions {
 
 const PROBE_BACKOFF_MAX = 30_000
 
-/** A {@link PubSubAdapter} over Redis PUBLISH/SUBSCRIBE (see the module's comment for what happens on a restart). */
+/**
+ * A {@link PubSubAdapter} over Redis PUBLISH/SUBSCRIBE (see the module's comment for what happens on a restart).
+ * @category Pub/sub
+ */
 export class RedisAdapter implements PubSubAdapter {
   /** This process's origin id (16 random bytes) written in every envelope it publishes. */
   readonly origin: Uint8Array = randomBytes(ORIGIN_LENGTH)

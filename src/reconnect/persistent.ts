@@ -48,6 +48,7 @@ const OWN_OPTIONS = ['maxQueuedMessages', 'maxQueuedBytes', 'onOpen'] as const
  * `for await (const message of rws)` over every connection's messages in turn, `state`,
  * `attempt`, `close()`. Events (plain `Event`s, read the getters): `connecting`, `open`, `closed`.
  * Made with `persistent(url, options)` (Node: `wsflow`; browsers: `wsflow/browser`).
+ * @category Reconnecting
  */
 export class ReconnectingWebSocket<W extends ReconnectableSocket = ReconnectableSocket> extends EventTarget implements AsyncIterable<Message> {
   readonly #queue: SendQueue

@@ -50,6 +50,7 @@ export function isRetryableStatus(status: number): boolean {
  * error thrown by `connect`, or the {@link CloseInfo} of a connection that closed) is worth
  * another attempt. Errors are recognised by their stable `code` (wsflow's `WS_ERR_*` or the
  * platform's `E*`), so that errors of another copy of wsflow are judged the same.
+ * @category Reconnecting
  */
 export function isRetryable(reason: unknown): boolean {
   if (isCloseInfo(reason)) return isRetryableCloseCode(reason.code)

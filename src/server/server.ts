@@ -37,6 +37,7 @@ export interface VerifyRefusal {
 /**
  * What a `verify` hook may hand on when it accepts: `data` becomes the connection's `ws.data`
  * (the user it authenticated, say), and `headers` go on the 101 response (a session cookie).
+ * @category Connections
  */
 export interface HandshakeContext {
   /** Becomes `ws.data` (undefined by default). */
@@ -45,10 +46,30 @@ export interface HandshakeContext {
   headers: Record<string, string>
 }
 
-/** Handles one connection; when it returns, the connection is closed (1000) if still open. */
+/**
+ * Handles one connection, for as long as it runs: when it returns (or its promise settles) the
+ * connection is closed with 1000 if still open; when it throws, with 1011, and the error goes to
+ * `onError`, never into the server or the process. So a handler that must outlive its loop awaits
+ * what it waits for, and cleans up in `finally`, which runs however the connection ends.
+ *
+ * ```ts
+ * serve({ port: 8080 }, async (ws) => {
+ *   const room = rooms.join(ws)
+ *   try {
+ *     for await (const message of ws) room.say(message.text())
+ *   } finally {
+ *     room.leave(ws) // after a clean close, an abnormal one, or a throw
+ *   }
+ * })
+ * ```
+ * @category Connections
+ */
 export type ConnectionHandler = (ws: WebSocket) => unknown
 
-/** Options of {@link serve}: where to listen, whom to accept, and limits. Sizes in bytes, durations in ms. */
+/**
+ * Options of {@link serve}: where to listen, whom to accept, and limits. Sizes in bytes, durations in ms.
+ * @category Connections
+ */
 export interface ServerOptions extends ConnectionOptions {
   /** Port to listen on (0 picks a free one; see {@link Server.port}). */
   port?: number | undefined
@@ -162,6 +183,7 @@ function defaultOnError(error: unknown): void {
  * A WebSocket server. With a handler, each connection is handled concurrently; without one, the
  * server is an async iterable of connections (`for await (const ws of server)`). An error of one
  * connection goes to `onError` and never into the server or the process.
+ * @category Connections
  */
 export class Server implements AsyncIterable<WebSocket> {
   /** The HTTP(S) server underneath (undefined with `noServer`). */
@@ -627,6 +649,7 @@ function refuse(socket: Duplex, error: HandshakeError): void {
  *   for await (const message of ws) await ws.send(message)
  * })
  * ```
+ * @category Connections
  */
 export function serve(options: ServerOptions = {}, handler?: ConnectionHandler): Promise<Server> {
   try {

@@ -229,6 +229,7 @@ export class OnePortServer {
  *   onRequest: (request, response) => response.end('hello'),
  * }, async (ws) => { for await (const m of ws) await ws.send(m) })
  * ```
+ * @category Streams and bridges
  */
 export function serveOnePort(options: OnePortOptions = {}, handler?: ConnectionHandler): Promise<OnePortServer> {
   return new OnePortServer(options, handler).listen()

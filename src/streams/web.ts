@@ -76,6 +76,7 @@ export interface WebStreamPair<R extends ReadAs = 'message'> {
  * const { readable, writable } = toWebStreams(ws, { readAs: 'data' })
  * await readable.pipeTo(new WritableStream({ write: (data) => render(data) }))
  * ```
+ * @category Streams and bridges
  */
 export function toWebStreams<R extends ReadAs = 'message'>(ws: WebStreamSocket, options: WebStreamsOptions<R> = {}): WebStreamPair<R> {
   const readAs: ReadAs = options.readAs ?? 'message'
