@@ -30,7 +30,7 @@ export interface SuiteSocket extends AsyncIterable<SuiteMessage> {
 }
 
 /** A connect function: wsflow's Node client or its browser client. */
-export type SuiteConnect = (url: string, options?: { protocols?: string[] }) => Promise<SuiteSocket>
+export type SuiteConnect = (url: string, options?: { protocols?: string[]; signal?: AbortSignal; handshakeTimeout?: number }) => Promise<SuiteSocket>
 
 /** The assertions the cases use (uvu/assert has them, in Node and bundled in the page). */
 export interface SuiteAssert {
@@ -303,6 +303,30 @@ export const CASES: readonly SuiteCase[] = [
       const error = await rejection(t.assert, t.connect(t.url('/no-such-path')), 'connect to a path the server refuses')
       t.assert.is(error.code, 'WS_ERR_HANDSHAKE')
       t.assert.is(error.name, 'HandshakeError')
+    },
+  },
+  {
+    name: 'a handshake the server does not answer rejects after handshakeTimeout (WS_ERR_HANDSHAKE_TIMEOUT, status 0)',
+    async run(t) {
+      const error = await rejection(t.assert, t.connect(t.url('/hang'), { handshakeTimeout: 200 }), 'connect to a server that never answers')
+      t.assert.is(error.name, 'HandshakeError')
+      t.assert.is(error.code, 'WS_ERR_HANDSHAKE_TIMEOUT')
+      t.assert.is((error as { status?: number }).status, 0)
+    },
+  },
+  {
+    name: 'aborting connect rejects with an AbortError whose cause is the reason, before and while connecting',
+    async run(t) {
+      const reason = new Error('the user left')
+      const before = await rejection(t.assert, t.connect(t.url('/echo'), { signal: AbortSignal.abort(reason) }), 'connect with an aborted signal')
+      t.assert.is(before.code, 'WS_ERR_ABORTED')
+      t.assert.is((before as { cause?: unknown }).cause, reason)
+      const controller = new AbortController()
+      const connecting = t.connect(t.url('/hang'), { signal: controller.signal })
+      controller.abort(reason)
+      const during = await rejection(t.assert, connecting, 'connect aborted while connecting')
+      t.assert.is(during.name, 'AbortError')
+      t.assert.is((during as { cause?: unknown }).cause, reason)
     },
   },
   {

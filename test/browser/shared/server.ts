@@ -139,8 +139,22 @@ export async function startTestServer(): Promise<TestServer> {
     }
     response.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-store' }).end(file.body)
   })
-  // A path with no route is refused in the handshake (404), before any 101.
-  const verify = (request: { url: string }): boolean | { status: number } => routes.has(new URL(request.url, 'http://localhost').pathname) || { status: 404 }
+  // A path with no route is refused in the handshake (404), before any 101; /hang is answered
+  // (503) only when the server closes, for the clients' handshake timeout and abort.
+  const hanging = new Set<() => void>()
+  const verify = (request: { url: string }): boolean | { status: number } | Promise<{ status: number }> => {
+    const path = new URL(request.url, 'http://localhost').pathname
+    if (path === '/hang') {
+      return new Promise((resolve) => {
+        const answer = (): void => {
+          hanging.delete(answer)
+          resolve({ status: 503 })
+        }
+        hanging.add(answer)
+      })
+    }
+    return routes.has(path) || { status: 404 }
+  }
   const server: Server = await serve({ server: http, protocols: ['chat.v2', 'chat.v1'], perMessageDeflate: false, verify }, async (ws) => {
     const url = new URL(ws.request?.url ?? '/', 'http://localhost')
     const route = routes.get(url.pathname)
@@ -159,6 +173,7 @@ export async function startTestServer(): Promise<TestServer> {
     addFile: (path, file) => files.set(path, file),
     route: (path, handler) => routes.set(path, handler),
     async close() {
+      for (const answer of [...hanging]) answer()
       await server.close({ timeout: 500 })
       http.closeAllConnections()
       await new Promise<void>((resolve) => http.close(() => resolve()))
