@@ -19,6 +19,7 @@ export interface SuiteCloseInfo {
 
 /** The connection's API as the cases use it: the shape both clients have. */
 export interface SuiteSocket extends AsyncIterable<SuiteMessage> {
+  readonly url: string
   readonly protocol: string
   readonly readyState: string
   readonly closed: Promise<SuiteCloseInfo>
@@ -275,10 +276,11 @@ export const CASES: readonly SuiteCase[] = [
     },
   },
   {
-    name: 'the subprotocol the server chose is ws.protocol',
+    name: 'the subprotocol the server chose is ws.protocol; ws.url is the URL connected to',
     async run(t) {
-      const ws = await t.connect(t.url('/echo'), { protocols: ['chat.v3', 'chat.v1'] })
+      const ws = await t.connect(t.url('/echo?room=1'), { protocols: ['chat.v3', 'chat.v1'] })
       t.assert.is(ws.protocol, 'chat.v1')
+      t.assert.is(ws.url, t.url('/echo?room=1'))
       await ws.close()
       const none = await t.connect(t.url('/echo'))
       t.assert.is(none.protocol, '')
