@@ -5,7 +5,7 @@ import { toRequestHead, toRequestInfo } from '../../../src/node/request.ts'
 
 /** The parts of an IncomingMessage that request.ts reads. */
 function incoming(rawHeaders: string[], url = '/chat?room=1'): IncomingMessage {
-  return { url, method: 'GET', httpVersion: '1.1', rawHeaders, socket: { remoteAddress: '::1', remotePort: 5000 } } as unknown as IncomingMessage
+  return { url, method: 'GET', httpVersion: '1.1', rawHeaders, socket: { remoteAddress: '::1', remotePort: 5000, localAddress: '::1', localPort: 8080 } } as unknown as IncomingMessage
 }
 
 test('toRequestInfo keeps url, address and every header field: repeated ones joined, empty values kept', () => {
@@ -21,7 +21,7 @@ test('toRequestInfo keeps url, address and every header field: repeated ones joi
     'x-last': '',
   })
   assert.is(info.headers, info.headers, 'made once')
-  assert.equal(JSON.parse(JSON.stringify(info)), { url: '/chat?room=1', headers: { ...info.headers }, remoteAddress: '::1', remotePort: 5000 })
+  assert.equal(JSON.parse(JSON.stringify(info)), { url: '/chat?room=1', headers: { ...info.headers }, remoteAddress: '::1', remotePort: 5000, localAddress: '::1', localPort: 8080, secure: false })
 })
 
 test('toRequestInfo: no header fields gives an empty record; a field holding a line feed is dropped, not split', () => {
