@@ -17,6 +17,7 @@ class EchoChannel implements Channel {
   readonly extensions = ''
   readonly bufferedAmount = 0
   readonly canPause = false
+  readonly open = true
   #events: ChannelEvents | undefined
   attach(events: ChannelEvents): void {
     this.#events = events

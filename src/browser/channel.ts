@@ -24,6 +24,8 @@ export interface Channel {
   readonly bufferedAmount: number
   /** Whether `pause()` really stops reading (WebSocketStream) or only reports the overflow (WebSocket). */
   readonly canPause: boolean
+  /** Whether data may still be sent (false once the server's close frame or an error came in, before the close is told). */
+  readonly open: boolean
   /** Starts telling `events` (what arrived before is told first). */
   attach(events: ChannelEvents): void
   /** Sends a text (string) or binary message; returns a promise to wait for when over the write mark. */

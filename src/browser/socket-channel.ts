@@ -41,6 +41,11 @@ export class SocketChannel implements Channel {
     return this.#socket.bufferedAmount
   }
 
+  // The platform drops what is sent once it is closing, without an error: the connection rejects instead.
+  get open(): boolean {
+    return this.#socket.readyState === OPEN
+  }
+
   attach(events: ChannelEvents): void {
     this.#events = events
     const early = this.#early

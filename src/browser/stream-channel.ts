@@ -42,6 +42,10 @@ export class StreamChannel implements Channel {
     this.#writer = connection.writable.getWriter()
   }
 
+  get open(): boolean {
+    return this.#close === undefined && !this.#ended
+  }
+
   /** Bytes written and not yet taken by the platform (its write promises not yet resolved). */
   get bufferedAmount(): number {
     return this.#buffered

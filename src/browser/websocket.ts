@@ -137,9 +137,9 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
     return this.#closed
   }
 
-  /** The connection's state: 'open', 'closing' (a close was asked for or failed) or 'closed'. */
+  /** The connection's state: 'open', 'closing' (a close was asked for, failed, or the server's came in) or 'closed'. */
   get readyState(): ReadyState {
-    return this.#end !== undefined ? 'closed' : this.#closing !== undefined ? 'closing' : 'open'
+    return this.#end !== undefined ? 'closed' : this.#closing !== undefined || !this.#channel.open ? 'closing' : 'open'
   }
 
   /** Bytes handed to `send` and not yet handed to the network (the platform's count), in bytes. */
@@ -176,7 +176,7 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
    * Node connection takes and the browser cannot honour.
    */
   send(data: Outgoing | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>, options?: { compress?: boolean | undefined }): Promise<void> {
-    if (this.#closing !== undefined || this.#end !== undefined) return rejected(this.#closedError('cannot send'))
+    if (this.#closing !== undefined || this.#end !== undefined || !this.#channel.open) return rejected(this.#closedError('cannot send'))
     if (options?.compress !== undefined) return rejected(new NotSupportedError('the compress option of send()', 'the browser decides itself whether to compress a message'))
     let payload: string | Uint8Array
     if (typeof data === 'string' || data instanceof Uint8Array) {
