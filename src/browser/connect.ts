@@ -6,6 +6,7 @@
  */
 import { DEFAULTS } from '../core/defaults.ts'
 import { InvalidArgumentError, NotSupportedError } from '../core/errors.ts'
+import { isToken } from '../core/handshake/syntax.ts'
 import { validateOptions, type OptionRules } from '../core/validate.ts'
 import type { OpenOptions } from './channel.ts'
 import { platformWebSocket, platformWebSocketStream } from './platform.ts'
@@ -194,8 +195,14 @@ function parseUrl(input: string | URL): string {
 export async function connect(url: string | URL, options: BrowserConnectOptions = {}): Promise<BrowserWebSocket> {
   const settings = settingsFor(options)
   const href = parseUrl(url)
+  const protocols = options.protocols === undefined ? [] : typeof options.protocols === 'string' ? [options.protocols] : [...options.protocols]
+  protocols.forEach((protocol, index) => {
+    // RFC 6455 §4.1 item 10: the subprotocols MUST be tokens and MUST all be unique (as the Node client checks).
+    if (!isToken(protocol)) throw new InvalidArgumentError(`invalid subprotocol ${JSON.stringify(protocol)}: not a token`)
+    if (protocols.indexOf(protocol) !== index) throw new InvalidArgumentError(`duplicate subprotocol ${protocol}`)
+  })
   const open: OpenOptions = {
-    protocols: options.protocols === undefined ? [] : typeof options.protocols === 'string' ? [options.protocols] : [...options.protocols],
+    protocols,
     writeHighWaterMark: options.writeHighWaterMark ?? BROWSER_WRITE_HIGH_WATER_MARK,
     handshakeTimeout: options.handshakeTimeout ?? DEFAULTS.handshakeTimeout,
     signal: options.signal,

@@ -300,6 +300,15 @@ export const CASES: readonly SuiteCase[] = [
     },
   },
   {
+    name: 'a subprotocol that is not a token, or offered twice, is an InvalidArgumentError before anything is sent',
+    async run(t) {
+      for (const protocols of [['chat v1'], ['chat.v1', 'chat.v1'], ['']]) {
+        const error = await rejection(t.assert, t.connect(t.url('/echo'), { protocols }), `protocols ${JSON.stringify(protocols)}`)
+        t.assert.is(error.code, 'WS_ERR_INVALID_ARGUMENT', JSON.stringify(protocols))
+      }
+    },
+  },
+  {
     name: 'a refused handshake rejects with a HandshakeError',
     async run(t) {
       const error = await rejection(t.assert, t.connect(t.url('/no-such-path')), 'connect to a path the server refuses')
