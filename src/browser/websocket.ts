@@ -62,11 +62,13 @@ export interface BrowserSettings {
  * one message.
  *
  * Writing: `send` resolves at once while the platform's `bufferedAmount` is at or below
- * `writeHighWaterMark`, and otherwise once it is (polled; see drain.ts), or waits on the
- * writable's `ready` over `WebSocketStream`.
+ * `writeHighWaterMark` (1 MiB), and otherwise once it is (polled; see drain.ts); over
+ * `WebSocketStream`, once the writes the platform has not yet taken are back under the mark.
  *
  * Not in the browser: `ping()` and `pong()` (the browser answers the server's pings itself and
- * sends none), `streams()`; they fail with a {@link NotSupportedError}.
+ * sends none), `streams()`, `response`, sending fragments; they fail with a
+ * {@link NotSupportedError}. Messages that arrive after this side called `close()` are dropped by
+ * the browser (WHATWG: a message received while closing is discarded).
  */
 export class BrowserWebSocket implements AsyncIterable<Message> {
   /** The side of this endpoint: always 'client' in the browser. */
