@@ -105,6 +105,19 @@ export async function unsupported(url: string, options: BrowserConnectOptions): 
     openAfter: ws.readyState,
     hasWebSocketStream: typeof (globalThis as { WebSocketStream?: unknown }).WebSocketStream,
   }
+  // A browser without WebSocketStream (Firefox, Safari): the default falls back to WebSocket; asking for it fails.
+  const global = globalThis as { WebSocketStream?: unknown }
+  const saved = global.WebSocketStream
+  delete global.WebSocketStream
+  try {
+    result.noStreamAsked = await errorOf(() => connect(url, { webSocketStream: true }))
+    const fallback = await connect(url)
+    await fallback.send('over WebSocket')
+    result.noStreamEcho = (await fallback.recv({ timeout: 5000 })).text()
+    await fallback.close()
+  } finally {
+    global.WebSocketStream = saved
+  }
   // close(1001) goes as 1000, close(1011) as 4011 (a browser may send neither)
   result.closed = await ws.close(1001, 'going')
   const other = await connect(url, options)
