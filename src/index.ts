@@ -16,7 +16,7 @@
  * @module wsflow
  */
 export { connect, type ConnectOptions } from './client/connect.ts'
-export { Server, serve, type ConnectionHandler, type HandshakeContext, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
+export { Server, serve, type ConnectionHandler, type HandshakeContext, type LegacyHandshakes, type LegacyUpgradeContext, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
 export { WebSocket, type ConnectionInit, type ConnectionObserver, type Fragments, type SendOptions, type TopicRegistry } from './connection/websocket.ts'
 export type { ConnectionOptions, KeepAliveTarget } from './connection/options.ts'
 export type { RecvOptions } from './connection/inbox.ts'

@@ -5,7 +5,7 @@
  * @module
  */
 import { createHttpServer, createHttpsServer, type AddressInfo, type Duplex, type HttpServer, type HttpsServer, type IncomingMessage, type SecureContextOptions, type ServerResponse, type Socket, type TlsOptions } from '../node/platform.ts'
-import { WebSocket, type ConnectionObserver } from '../connection/websocket.ts'
+import { WebSocket, type ConnectionInit, type ConnectionObserver } from '../connection/websocket.ts'
 import type { ConnectionOptions } from '../connection/options.ts'
 import type { CloseInfo, RequestInfo } from '../connection/types.ts'
 import { CloseCode, ConnectionClosedError, HandshakeError, InvalidArgumentError, StallError, isWebSocketError } from '../core/errors.ts'
@@ -65,6 +65,38 @@ export interface HandshakeContext {
  * @category Connections
  */
 export type ConnectionHandler = (ws: WebSocket) => unknown
+
+/**
+ * What the server hands a legacy handshake handler (`wsflow/legacy`): the server's options, the
+ * observers and topics its connections are made with, whether it speaks TLS, and its verify hook
+ * and refusal, so that a legacy connection is accepted under the same rules.
+ */
+export interface LegacyUpgradeContext {
+  /** The server's options (limits, timeouts, origins, handshakeTimeout...). */
+  readonly options: ServerOptions
+  /** What every connection of the server is made with (its registry, its topics). */
+  readonly init: Pick<ConnectionInit, 'observers' | 'topics'>
+  /** Whether the server is a `wss://` one. */
+  readonly secure: boolean
+  /** Runs the server's origin check and `verify` hook on a request; rejects with the HandshakeError to refuse with, resolves with what verify handed on. */
+  verify(info: RequestInfo, origin: string | undefined): Promise<HandshakeContext | undefined>
+}
+
+/**
+ * Takes over opening handshakes of protocol versions before RFC 6455 (hixie-75/76, hybi-07/08):
+ * made by `wsflow/legacy` and given as the server's `legacy` option. The server hands it only
+ * the requests its RFC 6455 handshake refused, so nothing of it is on the version-13 path.
+ */
+export interface LegacyHandshakes {
+  /** The versions it speaks (hybi-08 and hybi-07 are listed in the 426 answer as 8 and 7). */
+  readonly versions: readonly string[]
+  /**
+   * Takes over a request, or returns undefined when it speaks none of the versions enabled (the
+   * server then answers with its refusal); rejects with a HandshakeError to refuse. A connection
+   * it resolves with is the server's like any other.
+   */
+  upgrade(request: IncomingMessage, socket: Duplex, head: Uint8Array, context: LegacyUpgradeContext): WebSocket | undefined | Promise<WebSocket | undefined>
+}
 
 /**
  * Options of {@link serve}: where to listen, whom to accept, and limits. Sizes in bytes, durations in ms.
@@ -134,6 +166,11 @@ export interface ServerOptions extends ConnectionOptions {
    * (default: a hub of its own, this process only, closed with the server).
    */
   pubsub?: PubSub | PubSubOptions | undefined
+  /**
+   * Older protocol versions, off by default: `legacy: legacyVersions()` from `wsflow/legacy`
+   * accepts hixie-75, hixie-76, hybi-07 and hybi-08 clients next to RFC 6455 ones.
+   */
+  legacy?: LegacyHandshakes | undefined
 }
 
 /** Options of {@link Server.close}. */
@@ -376,6 +413,7 @@ export class Server implements AsyncIterable<WebSocket> {
     try {
       prepared = this.#prepare(request)
     } catch (error) {
+      if (this.#options.legacy !== undefined && error instanceof HandshakeError) return this.#legacy(this.#options.legacy, request, socket, head, error)
       this.#refuseAfter(socket, error)
       return undefined
     }
@@ -443,6 +481,44 @@ export class Server implements AsyncIterable<WebSocket> {
       this.#server.#handshakes--
       return true
     }
+  }
+
+  /** Hands a request RFC 6455 refused to the legacy handler; its refusal stands if the handler does not take it. */
+  #legacy(legacy: LegacyHandshakes, request: IncomingMessage, socket: Duplex, head: Uint8Array, refusal: HandshakeError): Promise<WebSocket | undefined> {
+    const pending = new Server.#Pending(this, socket, this.#options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT)
+    const context: LegacyUpgradeContext = {
+      options: this.#options,
+      init: { observers: this.#observers, topics: this.#pubsub },
+      secure: this.httpServer !== undefined && 'setSecureContext' in this.httpServer,
+      verify: async (info, origin) => {
+        const origins = this.#options.origins
+        if (origins !== undefined && origin !== undefined && !origins.includes(origin)) throw new HandshakeError(`origin ${origin} not allowed`, 403)
+        if (this.#options.verify === undefined) return undefined
+        const prepared: PreparedHandshake = { handshake: undefined as never, info, context: undefined }
+        await this.#verify(prepared)
+        return prepared.context
+      },
+    }
+    return Promise.resolve()
+      .then(() => legacy.upgrade(request, socket, head, context))
+      .then((ws) => {
+        if (!pending.finish()) {
+          ws?.terminate()
+          return undefined
+        }
+        if (ws === undefined) {
+          // Not one of its versions: RFC 6455's refusal, listing 8 and 7 in a 426 when enabled.
+          const numbers = legacy.versions.filter((v) => v === 'hybi-08' || v === 'hybi-07').map((v) => (v === 'hybi-08' ? '8' : '7'))
+          const listed = refusal.status === 426 && numbers.length > 0
+          this.#refuseAfter(socket, listed ? new HandshakeError(refusal.message, 426, { 'sec-websocket-version': ['13', ...numbers].join(', ') }, 'WS_ERR_UNSUPPORTED_VERSION') : refusal)
+          return undefined
+        }
+        this.#accept(ws)
+        return ws
+      }, (error: unknown) => {
+        if (pending.finish()) this.#refuseAfter(socket, error)
+        return undefined
+      })
   }
 
   /** Refuses a handshake that failed: its HandshakeError's status, or 500 (and onError) for anything else. */
@@ -671,6 +747,7 @@ const SERVER_OPTION_RULES: OptionRules = {
   protocols: 'protocols',
   origins: 'strings',
   verify: 'function',
+  legacy: 'object',
   headers: 'headers',
   maxConnections: 'count',
   maxConnectionsPerAddress: 'count',

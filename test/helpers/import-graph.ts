@@ -28,7 +28,7 @@ export const LAYERS: Readonly<Record<string, LayerRule>> = {
   // The WHATWG stream pair too (the Node Duplex, which needs node:stream, is in node/).
   streams: { mayImport: ['core', 'internal', 'connection', 'streams'], nodeBuiltins: false },
   client: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'reconnect', 'client'], nodeBuiltins: false },
-  legacy: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'legacy'], nodeBuiltins: false },
+  legacy: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'pubsub', 'server', 'legacy'], nodeBuiltins: false },
   bridge: { mayImport: ['core', 'internal', 'transforms', 'connection', 'node', 'server', 'client', 'bridge'], nodeBuiltins: true },
   // Pub/sub sits below the server, which owns a hub: the hub needs only connections (connection/)
   // and prepared frames (core/); its brokers may reach Node (node:cluster) and packages (Redis).
