@@ -347,6 +347,18 @@ for (const webSocketStream of [false, true]) {
   })
 }
 
+for (const webSocketStream of [false, true]) {
+  inBrowser(`chromium over ${webSocketStream ? 'WebSocketStream' : 'WebSocket'}: a message over maxMessageSize closes with 4009 and the loop throws, caused by a MessageTooBigError`, async () => {
+    const r = await call<{ error: { code: string; closeCode: number }; cause: { name: string; code: string }; closed: CloseInfo; seen: number }>('tooBig', server!.wsUrl('/echo'), { webSocketStream })
+    assert.is(r.seen, 1, 'the message at the limit is delivered')
+    assert.is(r.error.code, 'WS_ERR_CONNECTION_CLOSED')
+    assert.is(r.error.closeCode, 4009)
+    assert.is(r.cause.name, 'MessageTooBigError')
+    assert.is(r.cause.code, 'WS_ERR_MESSAGE_TOO_BIG')
+    assert.equal(r.closed, { code: 4009, reason: 'message too big', wasClean: true })
+  })
+}
+
 /** The server's state for a key, once its handler has started (bounded: 1,000 turns of the event loop). */
 async function waitFor<T>(get: () => T | undefined): Promise<T> {
   for (let i = 0; i < 1000; i++) {

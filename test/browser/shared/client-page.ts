@@ -188,3 +188,18 @@ export async function loopError(url: string, options: BrowserConnectOptions): Pr
   })
   return { seen, error }
 }
+
+/** A message over maxMessageSize comes back: what the loop throws and how the connection closed. */
+export async function tooBig(url: string, options: BrowserConnectOptions): Promise<{ error: ErrorView | undefined; cause: ErrorView | undefined; closed: unknown; seen: number }> {
+  const ws = await connect(url, { ...options, maxMessageSize: 1000 })
+  await ws.send(new Uint8Array(1000))
+  await ws.send(new Uint8Array(2000))
+  let seen = 0
+  let caught: unknown
+  try {
+    for await (const _ of ws) seen++
+  } catch (error) {
+    caught = error
+  }
+  return { error: caught === undefined ? undefined : view(caught), cause: caught === undefined ? undefined : view((caught as { cause?: unknown }).cause), closed: await ws.closed, seen }
+}
