@@ -17,7 +17,8 @@
  */
 export { connect, type ConnectOptions } from './client/connect.ts'
 export { Server, serve, type ConnectionHandler, type HandshakeContext, type LegacyHandshakes, type LegacyUpgradeContext, type ServerCloseOptions, type ServerOptions, type VerifyRefusal } from './server/server.ts'
-export { WebSocket, type ConnectionInit, type ConnectionObserver, type Fragments, type SendOptions, type TopicRegistry } from './connection/websocket.ts'
+export { WebSocket, type ConnectionInit, type ConnectionObserver, type TopicRegistry } from './connection/websocket.ts'
+export type { Fragments, SendOptions } from './connection/fragments.ts'
 export type { ConnectionOptions, KeepAliveTarget } from './connection/options.ts'
 export type { RecvOptions } from './connection/inbox.ts'
 export { MessageStream, type MessageStreamController, type MessageStreamPair } from './connection/message-stream.ts'
