@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { WebSocket as WsSocket } from 'ws'
 import { ConnectionClosedError, InvalidDataError, MessageTooBigError, ProtocolError, connect, serve, type ConnectionOptions, type Server, type WebSocket } from '../../src/index.ts'
 import { PAIRS, withPair, type PairOptions, type Peer, type PeerEnd } from '../helpers/peers.ts'
 import { closePayload, rawConnect, rawServe, socketClosed, type RawFrame } from '../helpers/raw.ts'
@@ -234,5 +235,44 @@ for (const row of CLIENT_HOSTILE) {
     }
   })
 }
+
+test('maxFrameSize follows maxMessageSize: a 100 MiB message sent by ws as one frame is taken with maxMessageSize 200 MiB, refused with 1009 under the default 64 MiB', async () => {
+  const MiB = 1024 * 1024
+  const sizes: number[] = []
+  const roomy = await serve({ host: '127.0.0.1', port: 0, maxMessageSize: 200 * MiB }, async (ws) => {
+    for await (const message of ws) {
+      sizes.push(message.data.length)
+      await ws.send(String(message.data.length))
+    }
+  })
+  const strict = await serve({ host: '127.0.0.1', port: 0 }, async (ws) => {
+    for await (const _ of ws) {
+      // the message never arrives
+    }
+  })
+  try {
+    const payload = new Uint8Array(100 * MiB).fill(3)
+    for (const [server, expect] of [[roomy, 'echo'], [strict, 1009]] as const) {
+      const client = new WsSocket(`ws://127.0.0.1:${server.port}/`, { maxPayload: 0 })
+      await within(new Promise((resolve, reject) => {
+        client.once('open', resolve)
+        client.once('error', reject)
+      }), 3000, 'open')
+      const answer = new Promise<string | number>((resolve) => {
+        client.once('message', (data) => resolve(String(data)))
+        client.once('close', (code) => resolve(code))
+      })
+      client.send(payload) // ws sends a message as one frame
+      const got = await within(answer, 30_000, 'the answer')
+      if (expect === 'echo') assert.is(got, String(100 * MiB))
+      else assert.is(got, 1009)
+      client.terminate()
+    }
+    assert.equal(sizes, [100 * MiB])
+  } finally {
+    await roomy.close({ timeout: 500 })
+    await strict.close({ timeout: 500 })
+  }
+})
 
 test.run()
