@@ -86,6 +86,14 @@ export interface ConnectionInit {
  * every item of `source`, awaiting backpressure, and closes with 1000 when `source` ends (with 1011
  * if it throws). A promise returned by `send`, `ping` or `close` that nobody awaits never takes
  * the process down: its rejection is handled, and still reaches whoever awaits it.
+ *
+ * ```ts
+ * const ws = await connect('ws://127.0.0.1:8080/chat')
+ * await ws.send(JSON.stringify({ hello: 'world' }))
+ * const first = await ws.recv({ timeout: 5000 }) // one message
+ * for await (const message of ws) console.log(message.type, message.text()) // then the rest
+ * const { code, reason } = await ws.closed
+ * ```
  * @category Connections
  */
 export class WebSocket implements AsyncIterable<Message> {

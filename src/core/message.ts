@@ -16,6 +16,13 @@ export type Outgoing = string | Uint8Array | ArrayBufferView | ArrayBuffer | Mes
 
 /**
  * A complete data message. `data` holds its bytes; for a text message they are valid UTF-8.
+ *
+ * ```ts
+ * for await (const message of ws) {
+ *   if (message.type === 'text') console.log(message.text(), message.json())
+ *   else await writeFile('upload.bin', message.data)
+ * }
+ * ```
  * @category Connections
  */
 export class Message {

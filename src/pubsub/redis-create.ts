@@ -34,6 +34,11 @@ export const REDIS_MISSING = "createRedisAdapter needs the optional peer depende
  * subscribes), which reconnect with exponential backoff and do not queue commands while
  * disconnected; the adapter closes them when it is closed. Rejects with a clear error if the
  * `redis` package is not installed.
+ *
+ * ```ts
+ * const pubsub = new PubSub({ adapter: await createRedisAdapter({ url: 'redis://127.0.0.1:6379' }) })
+ * await serve({ port: 8080, pubsub }, (ws) => ws.subscribe('room'))
+ * ```
  * @category Pub/sub
  */
 export async function createRedisAdapter(options: CreateRedisAdapterOptions = {}): Promise<RedisAdapter> {

@@ -220,6 +220,13 @@ function defaultOnError(error: unknown): void {
  * A WebSocket server. With a handler, each connection is handled concurrently; without one, the
  * server is an async iterable of connections (`for await (const ws of server)`). An error of one
  * connection goes to `onError` and never into the server or the process.
+ *
+ * ```ts
+ * const server = await serve({ port: 8080, path: '/chat' })
+ * for await (const ws of server) void handle(ws) // or pass the handler to serve()
+ * // later: every client gets 1001 and up to 5 s to close
+ * await server.close()
+ * ```
  * @category Connections
  */
 export class Server implements AsyncIterable<WebSocket> {
