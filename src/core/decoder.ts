@@ -47,6 +47,20 @@ export interface DecodeOptions {
    * the others are continuations, and only the last carries the frame's FIN.
    */
   streamPayloads?: boolean | undefined
+  /**
+   * Hands on a text frame (opcode 0x1) whose payload has not all arrived in pieces of what has,
+   * as {@link streamPayloads} does, so that the layer above checks its UTF-8 as its bytes arrive
+   * and fails the connection at the first bad byte, before the frame is whole (RFC 6455 §5.6,
+   * §8.1; Autobahn 6.4.3 and 6.4.4 strict). A frame that arrived whole, and a compressed one
+   * (RSV1: its text is known only once inflated), are handed on as they are.
+   */
+  splitPartialText?: boolean | undefined
+}
+
+/** Where a decoder stands, for {@link parseFrames}' caller: inside a frame handed on in pieces, or not. */
+export interface DecodeProgress {
+  /** True while a frame is being handed on in pieces (bytes may all be read while it is not done). */
+  midFrame: boolean
 }
 
 /** The smallest piece of a long data frame handed on under {@link DecodeOptions.streamPayloads}, except its last: 64 KiB. */
@@ -67,12 +81,13 @@ const KNOWN_OPCODE = [true, true, true, false, false, false, false, false, true,
  * Payloads are unmasked in place and are views into the pushed chunks where a payload lies in one
  * chunk; a payload that straddles chunks is copied exactly once.
  */
-export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Generator<Frame | NeedMore, never, void> {
+export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}, progress?: DecodeProgress): Generator<Frame | NeedMore, never, void> {
   const maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_MESSAGE_SIZE
   const forbiddenRsv = 0x70 & ~(options.allowedRsv ?? 0)
   const requireMask = options.role === 'server'
   const forbidMask = options.role === 'client'
   const streamPayloads = options.streamPayloads === true
+  const splitPartialText = options.splitPartialText === true
   for (;;) {
     while (input.length < 2) yield NEED_MORE
     const b0 = input.peek(0)
@@ -118,8 +133,10 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
       throw new MessageTooBigError('WS_ERR_FRAME_TOO_BIG', `a frame of ${length} bytes is over the limit of ${maxFrameSize} bytes`, maxFrameSize)
     }
     const frameLength = headerLength + (masked ? 4 : 0) + length
-    if (streamPayloads && length > PIECE_SIZE && input.length < frameLength) {
-      yield* streamFrame(input, b0, headerLength, masked, length)
+    if (input.length < frameLength && ((streamPayloads && length > PIECE_SIZE) || (splitPartialText && opcode === 0x1 && (b0 & 0x40) === 0))) {
+      if (progress !== undefined) progress.midFrame = true
+      yield* streamFrame(input, b0, headerLength, masked, length, streamPayloads && length > PIECE_SIZE ? PIECE_SIZE : 1)
+      if (progress !== undefined) progress.midFrame = false
       continue
     }
     while (input.length < frameLength) yield NEED_MORE // nothing is copied while waiting
@@ -150,10 +167,10 @@ export function* parseFrames(input: ByteQueue, options: DecodeOptions = {}): Gen
 }
 
 /**
- * Reads a long data frame's payload in pieces of at least {@link PIECE_SIZE} bytes (the last may be
- * shorter) as they arrive, each unmasked with the masking key turned to its offset.
+ * Reads a data frame's payload in pieces of at least `minPiece` bytes (the last may be shorter)
+ * as they arrive, each unmasked with the masking key turned to its offset.
  */
-function* streamFrame(input: ByteQueue, b0: number, headerLength: number, masked: boolean, length: number): Generator<Frame | NeedMore, void, void> {
+function* streamFrame(input: ByteQueue, b0: number, headerLength: number, masked: boolean, length: number, minPiece: number): Generator<Frame | NeedMore, void, void> {
   // A key of its own: the shared one is overwritten by other decoders while this one waits.
   const key = new Uint8Array(4)
   while (input.length < headerLength + (masked ? 4 : 0)) yield NEED_MORE
@@ -162,7 +179,7 @@ function* streamFrame(input: ByteQueue, b0: number, headerLength: number, masked
   const turned = new Uint8Array(4)
   for (let done = 0; done < length;) {
     const left = length - done
-    while (input.length < Math.min(left, PIECE_SIZE)) yield NEED_MORE
+    while (input.length < Math.min(left, minPiece)) yield NEED_MORE
     const count = Math.min(left, input.length)
     let payload: Uint8Array
     if (masked) {
@@ -197,6 +214,9 @@ export class FrameDecoder {
   readonly #maxFrameSize: number | undefined
   readonly #allowedRsv: number | undefined
   readonly #streamPayloads: boolean
+  readonly #splitPartialText: boolean
+  /** Whether a frame is being handed on in pieces (see {@link DecodeProgress}). */
+  midFrame = false
   // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
   // waits at a frame boundary): an idle connection holds no suspended generator (bench/memory.ts).
   #frames: Generator<Frame | NeedMore, never, void> | undefined = undefined
@@ -209,6 +229,7 @@ export class FrameDecoder {
     this.#maxFrameSize = options.maxFrameSize
     this.#allowedRsv = options.allowedRsv
     this.#streamPayloads = options.streamPayloads === true
+    this.#splitPartialText = options.splitPartialText === true
   }
 
   /** Bytes buffered and not yet returned as frames, in bytes. */
@@ -225,12 +246,12 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#error !== undefined) throw this.#error
     try {
-      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv, streamPayloads: this.#streamPayloads }))
+      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv, streamPayloads: this.#streamPayloads, splitPartialText: this.#splitPartialText }, this))
       const { value } = frames.next()
       if (value !== NEED_MORE) return value
-      // With no byte left the generator waits for a frame's first byte: nothing to keep. A
-      // streamed frame can leave no byte mid-frame, so with streamPayloads it is kept.
-      if (this.#queue.length === 0 && !this.#streamPayloads) this.#frames = undefined
+      // With no byte left the generator waits for a frame's first byte (nothing to keep), unless
+      // it is inside a frame handed on in pieces, which can leave no byte mid-frame.
+      if (this.#queue.length === 0 && !this.midFrame) this.#frames = undefined
       return undefined
     } catch (error) {
       this.#error = error

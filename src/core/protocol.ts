@@ -144,6 +144,9 @@ export class Protocol {
       allocate: options.allocate,
       // Streaming mode takes a long frame in pieces as it arrives: memory per piece, not per frame.
       streamPayloads: settings.streaming,
+      // Text that arrives in pieces is checked as it arrives, so a bad byte fails at once
+      // (compressed text can only be checked once inflated: the decoder leaves RSV1 frames whole).
+      splitPartialText: true,
     })
     this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
     this.#handler = handler ?? new RecordingHandler()

@@ -188,4 +188,25 @@ test('streamPayloads: a long frame that arrived whole, and short frames, are han
   assert.equal(concat(...split.map((f) => f.payload)), payload)
 })
 
+test('splitPartialText: a text frame that has not all arrived is handed on in pieces of what has; a whole one and binary frames as they are', () => {
+  const payload = utf8('κόσμε, hello, world')
+  const wire = encodeRawFrame({ opcode: 0x1, payload, mask: Uint8Array.of(1, 2, 3, 4) })
+  const decoder = new FrameDecoder({ splitPartialText: true })
+  const pieces: Frame[] = []
+  for (const cut of [[0, 9], [9, 15], [15, wire.length]]) {
+    decoder.push(wire.slice(cut[0], cut[1]))
+    for (let f = decoder.next(); f !== undefined; f = decoder.next()) pieces.push(f)
+    if (cut[1] === 9) assert.is(pieces.length, 1, 'the bytes after the header and key handed on at once')
+  }
+  assert.equal(pieces.map((f) => [f.opcode, f.fin]), [[0x1, false], [0x0, false], [0x0, true]])
+  assert.equal(concat(...pieces.map((f) => f.payload)), payload)
+  assert.is(decoder.buffered, 0)
+  // Whole: one frame. Binary: never split.
+  assert.is(decodeAll(wire, { splitPartialText: true }).length, 1)
+  const binary = decodeAll(encodeRawFrame({ opcode: 0x2, payload, mask: false }), { splitPartialText: true }, 3)
+  assert.is(binary.length, 1)
+  const compressed = decodeAll(encodeRawFrame({ opcode: 0x1, rsv1: true, payload, mask: false }), { splitPartialText: true, allowedRsv: Rsv.RSV1 }, 3)
+  assert.is(compressed.length, 1)
+})
+
 test.run()

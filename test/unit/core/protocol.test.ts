@@ -443,4 +443,16 @@ test('server: bytes after the peer\'s close frame are discarded up to maxDiscard
   assert.is(output.destroyed, true)
 })
 
+test('server: invalid UTF-8 inside one text frame fails with 1007 as soon as the bad byte arrives, before the frame is whole (Autobahn 6.4.3)', () => {
+  const p = server()
+  const payload = concat(utf8('κόσμε'), bytes(0xf4, 0x90, 0x80, 0x80), utf8('edited'))
+  const frame = masked(0x81, payload)
+  p.receiveData(frame.subarray(0, 8)) // header, key and two valid bytes
+  assert.equal(p.eventsReceived(), [])
+  assert.is(p.failure, undefined)
+  p.receiveData(frame.subarray(8, 6 + 14)) // up to the invalid sequence
+  assert.is(p.failure?.closeCode, 1007)
+  assert.is(p.failure?.code, 'WS_ERR_INVALID_UTF8')
+})
+
 test.run()
