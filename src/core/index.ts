@@ -7,7 +7,7 @@
 export { ByteQueue, EMPTY } from './byte-queue.ts'
 export { concatBytes } from './bytes.ts'
 export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_MESSAGE_SIZE, MAX_CONTROL_PAYLOAD, NEED_MORE, Opcode, isControlOpcode, type NeedMore } from './constants.ts'
-export { FrameDecoder, PIECE_SIZE, Rsv, parseFrames, type DecodeOptions } from './decoder.ts'
+export { FrameDecoder, PIECE_SIZE, Rsv, parseFrames, type DecodeOptions, type DecodeProgress } from './decoder.ts'
 export { encodeFrame, frameHeaderLength, generateMaskingKey, writeFrame, writeFrameHeader, writeFrameTo, writeMaskingKey, type EncodeOptions, type FrameOutput } from './encoder.ts'
 export { mask, maskInto } from './mask.ts'
 export { createFrame, type Frame } from './frame.ts'
