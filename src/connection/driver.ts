@@ -179,15 +179,29 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     }))
   }
 
+  /** A pong waits while a compressed message received before its ping is inflated (it may fail the connection). */
+  holdPongs(): boolean {
+    return this.cold.receiveChain !== undefined
+  }
+
   onPing(): void {
-    // The pong is written by the protocol, or owed while the peer reads nothing: written at drain.
-    if (!this.protocol.pongOwed) return
+    // The pong is written by the protocol, or owed: while the peer reads nothing (written at drain)
+    // or while a message before it is inflated (written when the receive chain settles).
+    if (this.protocol.pongOwed) this.#flushPongWhenWritable()
+  }
+
+  #flushPongWhenWritable(): void {
+    if (this.cold.receiveChain !== undefined) return // #afterReceives calls again
+    if (this.transport.writable) {
+      this.protocol.flushPong()
+      return
+    }
     const cold = this.own()
     if (cold.pongScheduled) return
     cold.pongScheduled = true
     this.transport.whenDrained().then(() => {
       cold.pongScheduled = false
-      this.protocol.flushPong()
+      this.#flushPongWhenWritable()
     }, () => {
       cold.pongScheduled = false
     })
@@ -215,6 +229,7 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     const chain: Promise<void> = (cold.receiveChain ?? RESOLVED).then(step).then(noop, (error: unknown) => this.fail(error)).finally(() => {
       if (cold.receiveChain === chain) cold.receiveChain = undefined
       this.inbox.hold(-1)
+      if (this.protocol.pongOwed) this.#flushPongWhenWritable()
       this.#maybeFlushClose()
     })
     cold.receiveChain = chain

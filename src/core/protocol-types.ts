@@ -31,6 +31,12 @@ export interface ProtocolHandler {
   onCompressed(type: MessageType, payload: Uint8Array, fin: boolean): void
   /** A ping arrived; its pong is already written, or owed while the output is not writable ({@link Protocol.pongOwed}). */
   onPing(payload: Uint8Array): void
+  /**
+   * Whether a pong must wait (owed, {@link Protocol.flushPong}) for what arrived before its ping:
+   * a compressed message still being inflated, which may yet fail the connection. Without it,
+   * pongs wait only for the output.
+   */
+  holdPongs?(): boolean
   /** A pong arrived. */
   onPong(payload: Uint8Array): void
   /** The peer's close frame arrived (1005 when it had no code); no more frames are read. */

@@ -288,7 +288,7 @@ export class Protocol {
         // not be reading). While the peer does not read what is written, the pong is owed: only
         // the latest ping is answered (§5.5.3 allows it), and a peer that pings on and on
         // without reading is cut (a ping flood held 1 GiB of pongs before this rule).
-        if (this.#output.writable === false || this.#c.owedPong !== undefined) {
+        if (this.#output.writable === false || this.#c.owedPong !== undefined || this.#handler.holdPongs?.() === true) {
           const closing = this.#own()
           if (++closing.owedPings > DEFAULTS.maxOwedPings) {
             throw new ProtocolError('WS_ERR_TOO_MANY_PINGS', `more than ${DEFAULTS.maxOwedPings} pings while the peer read none of their pongs`, CloseCode.POLICY_VIOLATION)
@@ -429,7 +429,8 @@ export class Protocol {
     if (closing === undefined || payload === undefined) return false
     closing.owedPong = undefined
     closing.owedPings = 0
-    if (closing.sent !== undefined || this.#state === 'closed') return false
+    // Nothing after this side's close frame, nor ahead of one that waits (a failure, an answer).
+    if (closing.sent !== undefined || closing.pending !== undefined || closing.failure !== undefined || this.#state === 'closed') return false
     this.#writeControl(Opcode.PONG, payload)
     return true
   }

@@ -455,4 +455,32 @@ test('server: invalid UTF-8 inside one text frame fails with 1007 as soon as the
   assert.is(p.failure?.code, 'WS_ERR_INVALID_UTF8')
 })
 
+test('server: a handler that holds pongs (a message before the ping is still being inflated) gets them owed, written at flushPong', () => {
+  let hold = true
+  const handler = Object.assign(new RecordingHandler(), { holdPongs: () => hold })
+  const p = new Protocol({ role: 'server' }, handler, new RecordingOutput())
+  p.receiveData(masked(0x89, utf8('a')))
+  assert.equal(p.dataToSend(), [])
+  assert.is(p.pongOwed, true)
+  hold = false
+  assert.is(p.flushPong(), true)
+  assert.equal(hex(p.dataToSend()), h(plain(0x8a, utf8('a'))))
+  p.receiveData(masked(0x89, utf8('b')))
+  assert.equal(hex(p.dataToSend()), h(plain(0x8a, utf8('b'))))
+})
+
+test('server: a pong owed when the connection failed is not written ahead of the waiting close (deferClose)', () => {
+  let hold = true
+  const handler = Object.assign(new RecordingHandler(), { holdPongs: () => hold })
+  const p = new Protocol({ role: 'server', deferClose: true }, handler, new RecordingOutput())
+  p.receiveData(masked(0x89, utf8('a')))
+  p.fail(new ProtocolError('WS_ERR_INVALID_UTF8', 'bad', 1007))
+  hold = false
+  assert.is(p.flushPong(), false)
+  assert.equal(p.dataToSend(), [])
+  p.flushClose()
+  const sent = concat(...p.dataToSend())
+  assert.is(sent[0], 0x88)
+})
+
 test.run()
