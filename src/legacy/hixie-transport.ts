@@ -10,6 +10,7 @@
  * @module
  */
 import { EMPTY } from '../core/byte-queue.ts'
+import { concatBytes } from '../core/bytes.ts'
 import { Opcode } from '../core/constants.ts'
 import { FrameDecoder } from '../core/decoder.ts'
 import { frameHeaderLength, writeFrame } from '../core/encoder.ts'
@@ -156,7 +157,7 @@ export class HixieTransport implements Transport, TransportHandlers {
           this.#text.push(frame.payload.slice())
           return
         }
-        this.#inner.write([encodeHixieText(this.#text.length === 0 ? frame.payload : concat([...this.#text, frame.payload]))])
+        this.#inner.write([encodeHixieText(this.#text.length === 0 ? frame.payload : concatBytes([...this.#text, frame.payload]))])
         this.#text = []
         return
       case Opcode.BINARY:
@@ -179,16 +180,4 @@ export class HixieTransport implements Transport, TransportHandlers {
     this.#inner.destroy()
     this.#handlers?.onClose(new ProtocolError('WS_ERR_NOT_SUPPORTED', reason))
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0
-  for (const part of parts) length += part.length
-  const out = new Uint8Array(length)
-  let offset = 0
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.length
-  }
-  return out
 }
