@@ -93,10 +93,14 @@ const limiter = new Limiter(DEFAULT_ZLIB_CONCURRENCY)
  * Inflated bytes all connections of the process may hold at once before they are handed over as
  * messages (default 256 MiB). Each message is bounded by its connection's `maxMessageSize`; this
  * bounds their sum, against many zip bombs at once (110 of them held some 800 MiB before each
- * got its 1009): the inflation that passes it fails its connection with 1013 (try again later).
+ * got its 1009): past it, an inflation holding more than 64 KiB fails its connection with 1013
+ * (try again later); smaller messages still pass, so the sum may pass the bound by 64 KiB per
+ * connection inflating at once, and a good client's small message is not refused for the bombs.
  */
 export const DEFAULT_INFLATE_MEMORY_LIMIT = 256 * 1024 * 1024
 let inflateMemoryLimit = DEFAULT_INFLATE_MEMORY_LIMIT
+// An inflation holding no more than this is never refused for the process's bound (see #onData).
+const SMALL_INFLATION = 64 * 1024
 let inflateMemory = 0
 
 /**
@@ -255,7 +259,9 @@ class ZlibStream {
       this.destroy(new MessageTooBigError('WS_ERR_MESSAGE_TOO_BIG', `a compressed message inflates to more than ${limit} bytes`, limit))
       return
     }
-    if (this.#counted && inflateMemory > inflateMemoryLimit) {
+    // Past the process's bound, the inflation that holds much fails; a small message (under
+    // SMALL_INFLATION) still passes, so that the peers holding the memory are the ones refused.
+    if (this.#counted && inflateMemory > inflateMemoryLimit && this.#length > SMALL_INFLATION) {
       this.destroy(new ProtocolError('WS_ERR_INFLATE_MEMORY', `the process holds more than ${inflateMemoryLimit} inflated bytes: try again later`, CloseCode.TRY_AGAIN_LATER))
     }
   }

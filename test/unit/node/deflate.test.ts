@@ -750,6 +750,13 @@ test('the inflated bytes all connections hold are bounded for the process: past 
     assert.is((second as ProtocolError).closeCode, 1013)
     // What the failed inflation held is given back; the first still holds its 600 KiB.
     assert.is(getZlibActivity().inflating, 600 * 1024)
+    // Over the bound, a small message still inflates: the connections holding much are refused.
+    const small = pair()
+    setInflateMemoryLimit(512 * 1024)
+    same((await transfer(small.client, small.server, utf8('still here')))!, utf8('still here'), 'a small message over the bound')
+    setInflateMemoryLimit(1024 * 1024)
+    small.client.release()
+    small.server.release()
     const done = await receivers[0]!.decompress(TRAILER.subarray(0, 0), true)
     assert.is(done!.length, 600 * 1024)
     assert.is(getZlibActivity().inflating, 0)
