@@ -181,8 +181,12 @@ test('idleTimeout closes a connection without data messages with 1001; pings do 
     const started = Date.now()
     await ws.send('one')
     const timer = setInterval(() => void ws.ping().catch(() => undefined), 50)
-    const closed = await within(ws.closed, 3000, 'idle close')
-    clearInterval(timer)
+    let closed: Awaited<typeof ws.closed>
+    try {
+      closed = await within(ws.closed, 3000, 'idle close')
+    } finally {
+      clearInterval(timer) // also when the wait fails: a running interval would keep the test process alive
+    }
     assert.equal(closed, { code: 1001, reason: 'idle timeout', wasClean: true })
     assert.ok(Date.now() - started >= 250, 'not before the idle timeout')
   } finally {
