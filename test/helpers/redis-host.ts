@@ -3,6 +3,7 @@
  * is delivered and reported, and lets a test wait (bounded) for a condition on those records.
  */
 import type { AdapterEvent, AdapterHost, Publication } from '../../src/pubsub/adapter.ts'
+import { Conditions } from './conditions.ts'
 
 /** A recorded delivery (the payload copied, since an adapter may hand out views). */
 export interface Delivered {
@@ -16,7 +17,7 @@ export class RecordingHost implements AdapterHost {
   readonly subscribed = new Set<string>()
   readonly delivered: Delivered[] = []
   readonly events: AdapterEvent[] = []
-  readonly #waiters = new Set<() => void>()
+  readonly #conditions = new Conditions()
 
   /** Records a delivery. */
   deliver(publication: Publication): void {
@@ -54,23 +55,10 @@ export class RecordingHost implements AdapterHost {
 
   /** Resolves once `condition()` holds (checked on every record), rejects after `timeout` ms with `what`. */
   until(condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
-    if (condition()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check)
-        reject(new Error(`timed out after ${timeout} ms waiting for ${what}`))
-      }, timeout)
-      this.#waiters.add(check)
-    })
+    return this.#conditions.until(condition, what, timeout)
   }
 
   #wake(): void {
-    for (const waiter of [...this.#waiters]) waiter()
+    this.#conditions.changed()
   }
 }

@@ -14,11 +14,12 @@ import { createClient } from 'redis'
 import { connect, type Message, type WebSocket } from '../../src/index.ts'
 import { NodeProcess } from '../helpers/redis-processes.ts'
 import { redisSkipReason, startRedis, type RedisServer } from '../helpers/redis-server.ts'
+import { Conditions } from '../helpers/conditions.ts'
 
 /** A wsflow client that records what it receives. */
 class Client {
   readonly received: Message[] = []
-  readonly #waiters = new Set<() => void>()
+  readonly #conditions = new Conditions()
   readonly ws: WebSocket
 
   private constructor(ws: WebSocket) {
@@ -27,7 +28,7 @@ class Client {
       try {
         for await (const message of ws) {
           this.received.push(message)
-          for (const waiter of [...this.#waiters]) waiter()
+          this.#conditions.changed()
         }
       } catch {
         // closed abnormally at the end of a test
@@ -54,20 +55,7 @@ class Client {
   }
 
   until(condition: () => boolean, what: string, timeout = 10_000): Promise<void> {
-    if (condition()) return Promise.resolve()
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!condition()) return
-        clearTimeout(timer)
-        this.#waiters.delete(check)
-        resolve()
-      }
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check)
-        reject(new Error(`timed out after ${timeout} ms waiting for ${what} (got ${this.received.length})`))
-      }, timeout)
-      this.#waiters.add(check)
-    })
+    return this.#conditions.until(condition, what, timeout, () => ` (got ${this.received.length})`)
   }
 }
 
