@@ -15,9 +15,7 @@
  */
 import { createInterface } from 'node:readline'
 import { pathToFileURL } from 'node:url'
-import { WebSocketServer } from 'ws'
 import { cpuSample } from './processes.ts'
-import { startRawEcho } from './raw-echo.ts'
 
 // Both run with their defaults, which allow the 16 MiB messages (wsflow 64 MiB, ws 100 MiB).
 const impl = process.argv[2]
@@ -32,6 +30,7 @@ if (impl === 'wsflow') {
   port = server.port
   stop = () => server.close({ timeout: 100 })
 } else if (impl === 'ws') {
+  const { WebSocketServer } = await import('ws')
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })))
   await new Promise((resolve) => server.once('listening', resolve))
@@ -42,6 +41,7 @@ if (impl === 'wsflow') {
       server.close(resolve)
     })
 } else if (impl === 'raw') {
+  const { startRawEcho } = await import('./raw-echo.ts')
   const server = await startRawEcho()
   port = (server.address() as { port: number }).port
   stop = () => new Promise((resolve) => server.close(resolve))
