@@ -12,12 +12,20 @@
  * (this build / base), the range of the per-pair ratios, and the ratio of the server's CPU time per
  * message (per MB for large messages; below 1 is cheaper).
  *
+ * Both builds run as users run them: src/ compiled by tsc (bench/baseline.ts `buildWsflow`), the
+ * server importing the build's index.js. `--source` runs both src/ trees through tsx instead, as the
+ * matrix does. The two differ: under tsx every module of the index is transformed and kept, and at
+ * 1 MiB a server process holding more modules ran twice the major GCs (V8's old-generation limit
+ * sits just above the live heap of a small process); a build imported through the root index then
+ * measured 0.64x of the same build imported from src/server/server.ts, where compiled builds are level.
+ *
  * Usage: node --import tsx bench/ab.ts --baseline=<git rev> [--pairs=5] [--ms=2000] [--warmup=500]
- *   [--only=<text in the workload's name>]
+ *   [--only=<text in the workload's name>] [--source]
  * Bounded: at most 15 pairs per workload; each job by the load generator's own bound.
  * @module
  */
-import { CURRENT_INDEX, baselineFlag, materializeBaseline } from './baseline.ts'
+import { rmSync } from 'node:fs'
+import { CURRENT_INDEX, baselineFlag, buildWsflow, materializeBaseline, writeBaselineTsconfig } from './baseline.ts'
 import type { EchoJob, HandshakeJob } from './driver.ts'
 import { runRound } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
@@ -69,7 +77,7 @@ async function measure(index: string, workload: Workload, loadgen: LineProcess):
   try {
     const port = Number(await server.next(30_000, 'its port'))
     const round = await runRound(loadgen, server, workload.job(port), workload.unit).catch((error: unknown) => {
-      throw new Error(`${index === CURRENT_INDEX ? 'the working tree' : base.name}, ${workload.name}: ${String(error)}`)
+      throw new Error(`${index === currentIndex ? 'the working tree' : base.name}, ${workload.name}: ${String(error)}`)
     })
     const rate = workload.unit === 'MB/s' ? round.rate / 1e6 : round.rate
     return { rate, cpu: (round.serverCpu / 100) * 1e6 / rate }
@@ -78,9 +86,13 @@ async function measure(index: string, workload: Workload, loadgen: LineProcess):
   }
 }
 
+const fromSource = process.argv.includes('--source')
 const base = materializeBaseline(rev)
+const builds = fromSource ? undefined : { current: buildWsflow(), base: buildWsflow(writeBaselineTsconfig(base)) }
+const currentIndex = builds?.current.index ?? CURRENT_INDEX
+const baseIndex = builds?.base.index ?? base.index
 const loadgen = new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE)
-console.log(`A/B: the working tree against ${base.name}, ${PAIRS} pairs of fresh server processes per workload, ${WARMUP} ms warm-up + ${MS} ms each${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}`)
+console.log(`A/B: the working tree against ${base.name} (${fromSource ? 'src/ through tsx' : 'compiled by tsc'}), ${PAIRS} pairs of fresh server processes per workload, ${WARMUP} ms warm-up + ${MS} ms each${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}`)
 const summary: string[] = []
 try {
   for (const workload of WORKLOADS) {
@@ -93,7 +105,7 @@ try {
       // Alternate which build goes first, so neither always follows the other.
       const order = pair % 2 === 0 ? ['current', 'base'] : ['base', 'current']
       for (const which of order) {
-        const { rate, cpu } = await measure(which === 'current' ? CURRENT_INDEX : base.index, workload, loadgen)
+        const { rate, cpu } = await measure(which === 'current' ? currentIndex : baseIndex, workload, loadgen)
         ;(which === 'current' ? current : baseline).push(rate)
         ;(which === 'current' ? currentCpu : baselineCpu).push(cpu)
       }
@@ -106,6 +118,7 @@ try {
 } finally {
   await stopAll([loadgen])
   base.remove()
+  for (const build of builds === undefined ? [] : [builds.current, builds.base]) rmSync(build.dir, { recursive: true, force: true })
 }
 console.log(`\n${'workload'.padEnd(44)} ${'unit'.padEnd(13)} ${'wsflow'.padStart(9)} ${'base'.padStart(9)}   ratio   (medians of the pairs; range of the per-pair ratios)`)
 for (const line of summary) console.log(line)

@@ -102,3 +102,24 @@ export function writeBaselineTsconfig(baseline: Baseline): string {
   writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`)
   return file
 }
+
+/**
+ * wsflow as users run it: compiles the src/ of a tsconfig (the repository's by default) into a
+ * temporary directory, with tsc without type checking (the working tree may be mid-edit). Returns
+ * its directory and the path of its index.js. The directory is removed when the process exits, if
+ * the caller has not removed it before.
+ */
+export function buildWsflow(project = join(REPO, 'tsconfig.build.json')): { dir: string; index: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'wsflow-build-'))
+  made.add(dir)
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc')
+  const flags = ['--outDir', dir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--noCheck']
+  const result = spawnSync(process.execPath, [tsc, '-p', project, ...flags], { encoding: 'utf8', timeout: 120_000 })
+  const index = join(dir, 'index.js')
+  if (result.status !== 0 || !existsSync(index)) {
+    rmSync(dir, { recursive: true, force: true })
+    throw new Error(`bench: tsc could not build ${project}: ${result.error?.message ?? ''}${result.stdout}${result.stderr}`)
+  }
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n') // the build is ESM, as in the package
+  return { dir, index }
+}

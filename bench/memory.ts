@@ -30,14 +30,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { cpus, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
-import { baselineFlag, materializeBaseline, writeBaselineTsconfig, type Baseline } from './baseline.ts'
+import { baselineFlag, buildWsflow, materializeBaseline, writeBaselineTsconfig, type Baseline } from './baseline.ts'
 import { renderTable } from './harness.ts'
 
 const quick = process.argv.includes('--quick')
@@ -73,24 +73,6 @@ let N = WANTED
 if (Number.isFinite(fdLimit) && fdLimit - FD_RESERVE < N) {
   N = Math.max(100, fdLimit - FD_RESERVE)
   console.log(`note: ulimit -n is ${fdLimit}; measuring ${N} connections instead of ${WANTED} (no limit is raised)`)
-}
-
-// ---------------------------------------------------------------------------------------------
-// wsflow as users run it: src/ compiled by tsc (no type check: others may be editing src/)
-
-/** Compiles the src/ of a tsconfig (the repository's by default) into a temporary directory; returns its directory and the path of its index.js. */
-function buildWsflow(project = fileURLToPath(new URL('../tsconfig.build.json', import.meta.url))): { dir: string; index: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'wsflow-build-'))
-  const tsc = fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url))
-  const flags = ['--outDir', dir, '--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false', '--noCheck']
-  const result = spawnSync(process.execPath, [tsc, '-p', project, ...flags], { encoding: 'utf8', timeout: 120_000 })
-  const index = join(dir, 'index.js')
-  if (result.status !== 0 || !existsSync(index)) {
-    rmSync(dir, { recursive: true, force: true })
-    throw new Error(`bench: tsc could not build ${project}: ${result.error?.message ?? ''}${result.stdout}${result.stderr}`)
-  }
-  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n') // the build is ESM, as in the package
-  return { dir, index }
 }
 
 // ---------------------------------------------------------------------------------------------
