@@ -337,7 +337,7 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
     }
     this.#end = { info, error }
     this.#channel.fail(this.#closedError('the connection closed before the data could be sent'))
-    this.#inbox.end(error, new ConnectionClosedError(code, 'the connection closed in the middle of a message', wasClean))
+    this.#inbox.end(error, () => new ConnectionClosedError(code, 'the connection closed in the middle of a message', wasClean))
     this.#resolveClosed?.(info)
   }
 

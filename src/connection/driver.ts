@@ -142,7 +142,7 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     const endError: Error | undefined = cold.failure ?? outcome.error
     cold.end = { info, error: endError }
     this.codec?.release()
-    this.inbox.end(endError, new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
+    this.inbox.end(endError, () => new ConnectionClosedError(info.code, 'the connection closed in the middle of a message', info.wasClean))
     cold.pings?.rejectAll(() => this.closedError('the connection closed before the pong'))
     const observers = this.#observers
     if (observers !== undefined) for (const observer of observers) observer.closed(this.ws, info)
