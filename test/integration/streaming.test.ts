@@ -7,8 +7,8 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { connect, InvalidArgumentError, serve, type MessageStream, type WebSocket } from '../../src/index.ts'
-import { encodeRawFrame, rawConnect } from '../helpers/raw.ts'
+import { ConnectionClosedError, connect, InvalidArgumentError, serve, type MessageStream, type WebSocket } from '../../src/index.ts'
+import { closePayload, encodeRawFrame, rawConnect } from '../helpers/raw.ts'
 import { within } from '../helpers/timing.ts'
 
 const MiB = 1024 * 1024
@@ -154,6 +154,39 @@ test('streaming mode: moving on drops the rest of a message; bytes() pipes chunk
     assert.is(ones, 0, 'nothing of the dropped message reached the file')
   } finally {
     rmSync(file, { force: true })
+  }
+})
+
+test('streaming mode: a message cut by a clean close fails its stream with ConnectionClosedError, after the chunks that came', async () => {
+  let failure: unknown
+  let received = 0
+  let ended!: () => void
+  const done = new Promise<void>((resolve) => (ended = resolve))
+  const server = await serve({ host: '127.0.0.1', port: 0, streaming: true }, async (ws) => {
+    try {
+      for await (const stream of ws.streams()) for await (const chunk of stream) received += chunk.length
+    } catch (error) {
+      failure = error
+    } finally {
+      ended()
+    }
+  })
+  const client = await rawConnect({ port: server.port })
+  try {
+    const key = Uint8Array.of(9, 8, 7, 6)
+    client.socket.write(encodeRawFrame({ opcode: 0x2, fin: false, payload: new Uint8Array(1000).fill(5), mask: key }))
+    client.socket.write(encodeRawFrame({ opcode: 0x8, fin: true, payload: closePayload(1000), mask: key }))
+    const echo = await client.reader.next(5000)
+    assert.is(echo.opcode, 0x8, 'the close is answered')
+    await within(done, 5000, 'the handler ended')
+    assert.is(received, 1000, 'the chunk that came was handed on')
+    assert.instance(failure, ConnectionClosedError)
+    assert.is((failure as ConnectionClosedError).closeCode, 1000)
+    assert.ok((failure as ConnectionClosedError).wasClean)
+    assert.match((failure as Error).message, /in the middle of a message/)
+  } finally {
+    await client.destroy()
+    await server.close({ timeout: 500 })
   }
 })
 
