@@ -1,31 +1,32 @@
 /**
- * Two builds of wsflow's echo server side by side, A/B in alternation: for each workload, `--pairs`
- * times, a fresh server process of the working tree, then a fresh one of `--baseline=<git rev>`
- * (bench/baseline.ts), each driven by the lean load generator (bench/loadgen.ts) for one interval
- * after a warm-up, pinned as bench/server.ts pins (load generator on core 0, servers on core 1).
+ * Two builds of wsflow side by side, A/B in alternation: for each workload, `--pairs` times, a
+ * fresh process of the working tree's build, then a fresh one of `--baseline=<git rev>`'s
+ * (bench/baseline.ts), pinned as bench/server.ts pins (the driving side on core 0, the measured
+ * server on core 1). Server rows: a wsflow echo server (bench/echo-server.ts) driven by the lean
+ * load generator (bench/loadgen.ts). Client rows: a wsflow client (bench/client-driver.ts, core 0)
+ * against the raw echo server (core 1).
  *
- * It complements the matrix (bench/server.ts), which runs each contender in one long-lived process
- * for all rounds: there one process's JIT luck (bench/profile-echo.ts found a bimodal first row)
- * is repeated in every round and shows as a ratio between builds. A fresh process per
- * measurement, in alternation, spreads that luck over both builds, and the medians compare the
- * code rather than two processes. Prints each pair, then per workload the medians, their ratio
- * (this build / base), the range of the per-pair ratios, and the ratio of the server's CPU time per
- * message (per MB for large messages; below 1 is cheaper).
+ * It complements the matrices (bench/server.ts, bench/client.ts), which run each contender in one
+ * long-lived process for all rounds: there one process's JIT luck (bench/profile-echo.ts found a
+ * bimodal first row) is repeated in every round and shows as a ratio between builds. A fresh
+ * process per measurement, in alternation, spreads that luck over both builds, and the medians
+ * compare the code rather than two processes. Prints each pair, then per workload the medians,
+ * their ratio (this build / base), the range of the per-pair ratios, and the ratio of the measured
+ * process's CPU time per message (per MB for large messages; below 1 is cheaper).
  *
- * Both builds run as users run them: src/ compiled by tsc (bench/baseline.ts `buildWsflow`), the
- * server importing the build's index.js. `--source` runs both src/ trees through tsx instead, as the
- * matrix does. The two differ: under tsx every module of the index is transformed and kept, and at
- * 1 MiB a server process holding more modules ran twice the major GCs (V8's old-generation limit
- * sits just above the live heap of a small process); a build imported through the root index then
- * measured 0.64x of the same build imported from src/server/server.ts, where compiled builds are level.
+ * Both builds run as users run them: src/ compiled by tsc (bench/baseline.ts `wsflowBuilds`);
+ * `--source` runs both src/ trees through tsx instead. What else a process loads moves these
+ * figures: while the echo server imported ws for its ws contender, a wsflow server in it (under
+ * tsx) ran some 40 major GCs per 800 MiB of 1 MiB echo instead of 3, and the more modules wsflow's
+ * index loaded the more it lost (the root index 0.64x of the same build imported from
+ * src/server/server.ts); with each library loaded only in its own process the two are level.
  *
  * Usage: node --import tsx bench/ab.ts --baseline=<git rev> [--pairs=5] [--ms=2000] [--warmup=500]
  *   [--only=<text in the workload's name>] [--source]
  * Bounded: at most 15 pairs per workload; each job by the load generator's own bound.
  * @module
  */
-import { rmSync } from 'node:fs'
-import { CURRENT_INDEX, baselineFlag, buildWsflow, materializeBaseline, writeBaselineTsconfig } from './baseline.ts'
+import { baselineFlag, wsflowBuilds } from './baseline.ts'
 import type { EchoJob, HandshakeJob } from './driver.ts'
 import { runRound } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
@@ -34,8 +35,7 @@ const option = (name: string, fallback: number): number => {
   const flag = process.argv.find((a) => a.startsWith(`--${name}=`))
   return flag === undefined ? fallback : Number(flag.slice(name.length + 3))
 }
-const rev = baselineFlag()
-if (rev === undefined) throw new Error('bench/ab.ts needs --baseline=<git rev>')
+if (baselineFlag() === undefined) throw new Error('bench/ab.ts needs --baseline=<git rev>')
 const PAIRS = Math.min(Math.max(option('pairs', 5), 1), 15)
 const MS = option('ms', 2000)
 const WARMUP = option('warmup', 500)
@@ -44,12 +44,15 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 interface Workload {
   readonly name: string
   readonly unit: 'msg/s' | 'MB/s' | 'handshakes/s'
+  /** Whose build is measured: the server's (against the lean load generator), or the client's (bench/client-driver.ts against the raw echo). */
+  readonly side: 'server' | 'client'
   readonly job: (port: number) => EchoJob | HandshakeJob
 }
 
-const echo = (name: string, connections: number, size: number, window: number, opcode = 0x2, unit: Workload['unit'] = 'msg/s'): Workload => ({
+const echo = (name: string, connections: number, size: number, window: number, opcode = 0x2, unit: Workload['unit'] = 'msg/s', side: Workload['side'] = 'server'): Workload => ({
   name,
   unit,
+  side,
   job: (port) => ({ kind: 'echo', port, connections, size, opcode, window, warmupMs: WARMUP, ms: MS }),
 })
 
@@ -60,7 +63,10 @@ const WORKLOADS: readonly Workload[] = [
   echo('256 conns, 64 B binary, 16 in flight each', 256, 64, 16),
   echo('1 conn, 64 KiB binary, 4 in flight', 1, 64 * 1024, 4, 0x2, 'MB/s'),
   echo('1 conn, 1 MiB binary, 2 in flight', 1, 1024 * 1024, 2, 0x2, 'MB/s'),
-  { name: 'handshakes, 16 loops', unit: 'handshakes/s', job: (port) => ({ kind: 'handshakes', port, loops: 16, max: 20_000, warmupMs: WARMUP, ms: Math.min(MS, 1500) }) },
+  { name: 'handshakes, 16 loops', unit: 'handshakes/s', side: 'server', job: (port) => ({ kind: 'handshakes', port, loops: 16, max: 20_000, warmupMs: WARMUP, ms: Math.min(MS, 1500) }) },
+  echo('client: 1 conn, 64 B binary, 128 in flight', 1, 64, 128, 0x2, 'msg/s', 'client'),
+  echo('client: 1 conn, 64 KiB binary, 4 in flight', 1, 64 * 1024, 4, 0x2, 'MB/s', 'client'),
+  echo('client: 1 conn, 1 MiB binary, 2 in flight', 1, 1024 * 1024, 2, 0x2, 'MB/s', 'client'),
 ]
 
 function median(values: readonly number[]): number {
@@ -71,28 +77,34 @@ function median(values: readonly number[]): number {
 
 const format = (value: number, unit: Workload['unit']): string => (unit === 'MB/s' ? value.toFixed(0) : value >= 1e3 ? `${(value / 1e3).toFixed(1)} k` : value.toFixed(0))
 
-/** One measurement on a fresh server process: the rate, and the server's CPU (µs) per message or per MB. */
-async function measure(index: string, workload: Workload, loadgen: LineProcess): Promise<{ rate: number; cpu: number }> {
-  const server = new LineProcess('server', 'echo-server.ts', ['wsflow', index], SERVER_CORE)
+/**
+ * One measurement on a fresh process of the build: the rate, and that process's CPU (µs) per
+ * message or per MB. A server row starts a server of the build for the lean load generator; a
+ * client row starts a client of the build (bench/client-driver.ts) against the raw echo server.
+ */
+async function measure(index: string, workload: Workload, loadgen: LineProcess, raw: { server: LineProcess; port: number }): Promise<{ rate: number; cpu: number }> {
+  const client = workload.side === 'client'
+  const child = client ? new LineProcess('client', 'client-driver.ts', ['wsflow', index], CLIENT_CORE) : new LineProcess('server', 'echo-server.ts', ['wsflow', index], SERVER_CORE)
   try {
-    const port = Number(await server.next(30_000, 'its port'))
-    const round = await runRound(loadgen, server, workload.job(port), workload.unit).catch((error: unknown) => {
+    const port = client ? raw.port : Number(await child.next(30_000, 'its port'))
+    const round = await (client ? runRound(child, raw.server, workload.job(port), workload.unit) : runRound(loadgen, child, workload.job(port), workload.unit)).catch((error: unknown) => {
       throw new Error(`${index === currentIndex ? 'the working tree' : base.name}, ${workload.name}: ${String(error)}`)
     })
     const rate = workload.unit === 'MB/s' ? round.rate / 1e6 : round.rate
-    return { rate, cpu: (round.serverCpu / 100) * 1e6 / rate }
+    return { rate, cpu: ((client ? round.driverCpu : round.serverCpu) / 100) * 1e6 / rate }
   } finally {
-    await server.stop()
+    await child.stop()
   }
 }
 
-const fromSource = process.argv.includes('--source')
-const base = materializeBaseline(rev)
-const builds = fromSource ? undefined : { current: buildWsflow(), base: buildWsflow(writeBaselineTsconfig(base)) }
-const currentIndex = builds?.current.index ?? CURRENT_INDEX
-const baseIndex = builds?.base.index ?? base.index
+const builds = wsflowBuilds()
+const base = builds.baseline!
+const currentIndex = builds.current
+const baseIndex = builds.baselineIndex!
 const loadgen = new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE)
-console.log(`A/B: the working tree against ${base.name} (${fromSource ? 'src/ through tsx' : 'compiled by tsc'}), ${PAIRS} pairs of fresh server processes per workload, ${WARMUP} ms warm-up + ${MS} ms each${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}`)
+const rawServer = new LineProcess('raw server', 'echo-server.ts', ['raw'], SERVER_CORE)
+const raw = { server: rawServer, port: Number(await rawServer.next(30_000, 'the raw server\'s port')) }
+console.log(`A/B: the working tree against ${base.name} (${builds.fromSource ? 'src/ through tsx' : 'compiled by tsc'}), ${PAIRS} pairs of fresh server processes per workload, ${WARMUP} ms warm-up + ${MS} ms each${hasTaskset ? ` (load generator on core ${CLIENT_CORE}, servers on core ${SERVER_CORE})` : ' (taskset unavailable: not pinned)'}`)
 const summary: string[] = []
 try {
   for (const workload of WORKLOADS) {
@@ -105,7 +117,7 @@ try {
       // Alternate which build goes first, so neither always follows the other.
       const order = pair % 2 === 0 ? ['current', 'base'] : ['base', 'current']
       for (const which of order) {
-        const { rate, cpu } = await measure(which === 'current' ? currentIndex : baseIndex, workload, loadgen)
+        const { rate, cpu } = await measure(which === 'current' ? currentIndex : baseIndex, workload, loadgen, raw)
         ;(which === 'current' ? current : baseline).push(rate)
         ;(which === 'current' ? currentCpu : baselineCpu).push(cpu)
       }
@@ -113,12 +125,11 @@ try {
     }
     const ratios = current.map((value, i) => value / baseline[i]!)
     const cpuRatio = median(currentCpu) / median(baselineCpu)
-    summary.push(`${workload.name.padEnd(44)} ${workload.unit.padEnd(13)} ${format(median(current), workload.unit).padStart(9)} ${format(median(baseline), workload.unit).padStart(9)}   ${(median(current) / median(baseline)).toFixed(2)}x   pairs ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x   server CPU per ${workload.unit === 'MB/s' ? 'MB' : 'message'} ${cpuRatio.toFixed(2)}x`)
+    summary.push(`${workload.name.padEnd(44)} ${workload.unit.padEnd(13)} ${format(median(current), workload.unit).padStart(9)} ${format(median(baseline), workload.unit).padStart(9)}   ${(median(current) / median(baseline)).toFixed(2)}x   pairs ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x   ${workload.side} CPU per ${workload.unit === 'MB/s' ? 'MB' : 'message'} ${cpuRatio.toFixed(2)}x`)
   }
 } finally {
-  await stopAll([loadgen])
-  base.remove()
-  for (const build of builds === undefined ? [] : [builds.current, builds.base]) rmSync(build.dir, { recursive: true, force: true })
+  await stopAll([loadgen, rawServer])
+  builds.remove()
 }
 console.log(`\n${'workload'.padEnd(44)} ${'unit'.padEnd(13)} ${'wsflow'.padStart(9)} ${'base'.padStart(9)}   ratio   (medians of the pairs; range of the per-pair ratios)`)
 for (const line of summary) console.log(line)

@@ -123,3 +123,66 @@ export function buildWsflow(project = join(REPO, 'tsconfig.build.json')): { dir:
   writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n') // the build is ESM, as in the package
   return { dir, index }
 }
+
+/** The wsflow builds a bench runs: the working tree's, and the `--baseline` revision's if one is given. */
+export interface WsflowBuilds {
+  /** The working tree's entry point: a tsc build's index.js, or src/index.ts with `--source`. */
+  readonly current: string
+  /** The baseline revision (its name and src/), if `--baseline` was given. */
+  readonly baseline: Baseline | undefined
+  /** The baseline's entry point, built the same way as `current`. */
+  readonly baselineIndex: string | undefined
+  /** Whether both run from src/ through tsx (`--source`) rather than compiled. */
+  readonly fromSource: boolean
+  /** A line saying what runs. */
+  readonly description: string
+  /** Removes the temporary builds and the baseline's copy. */
+  remove(): void
+}
+
+/**
+ * The builds of wsflow a bench compares, made as users run them: src/ compiled by tsc
+ * ({@link buildWsflow}), for the working tree and for the `--baseline=<rev>` revision. With
+ * `--source` both run from src/ through tsx instead. The two differ in more than speed of start:
+ * under tsx every module is transformed (esbuild keepNames) and kept, and a wsflow server
+ * process that also had ws loaded ran twice the major GCs at 1 MiB (bench/ab.ts).
+ */
+export function wsflowBuilds(argv: readonly string[] = process.argv): WsflowBuilds {
+  const rev = baselineFlag(argv)
+  const fromSource = argv.includes('--source')
+  const baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  const dirs: string[] = []
+  try {
+    let current = CURRENT_INDEX
+    let baselineIndex = baseline?.index
+    if (!fromSource) {
+      const build = buildWsflow()
+      dirs.push(build.dir)
+      current = build.index
+      if (baseline !== undefined) {
+        const base = buildWsflow(writeBaselineTsconfig(baseline))
+        dirs.push(base.dir)
+        baselineIndex = base.index
+      }
+    }
+    const how = fromSource ? 'src/ through tsx (--source)' : 'compiled by tsc, as users run it'
+    return {
+      current,
+      baseline,
+      baselineIndex,
+      fromSource,
+      description: `wsflow: ${how}${baseline === undefined ? '' : `; baseline ${baseline.name} (${baseline.sha}), built the same way`}`,
+      remove: () => {
+        for (const dir of dirs) {
+          rmSync(dir, { recursive: true, force: true })
+          made.delete(dir)
+        }
+        baseline?.remove()
+      },
+    }
+  } catch (error) {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+    baseline?.remove()
+    throw error
+  }
+}

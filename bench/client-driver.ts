@@ -14,7 +14,7 @@
  * @module
  */
 import { pathToFileURL } from 'node:url'
-import { WebSocket as WsWebSocket, type RawData } from 'ws'
+import type { RawData, WebSocket as WsWebSocket } from 'ws'
 import { JOB_SLACK_MS, serveJobs, sleep, type EchoJob, type Interval, type JobResult } from './driver.ts'
 import { payload, withTimeout } from './frames.ts'
 
@@ -104,7 +104,7 @@ async function ws(job: EchoJob, interval: Interval): Promise<JobResult> {
   const data = payload(job.size)
   const message = job.opcode === 0x1 ? data.toString('latin1') : data
   const tally = new Tally(data, job.opcode === 0x2)
-  const socket = new WsWebSocket(`ws://127.0.0.1:${job.port}/`)
+  const socket = new WsClient!(`ws://127.0.0.1:${job.port}/`)
   try {
     await withTimeout(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 10_000, 'connecting')
     socket.on('error', (error) => tally.fail(error))
@@ -124,7 +124,10 @@ async function ws(job: EchoJob, interval: Interval): Promise<JobResult> {
 const impl = process.argv[2]
 if (impl !== 'wsflow' && impl !== 'ws') throw new Error(`unknown client ${impl}`)
 const module = process.argv[3]
+// Each client's library only in its own process (bench/ab.ts: under tsx, ws loaded beside wsflow
+// doubled wsflow's major GCs at 1 MiB).
 const connect = impl === 'wsflow' ? ((await import(module === undefined ? '../src/index.ts' : pathToFileURL(module).href)) as typeof import('../src/index.ts')).connect : undefined
+const WsClient: typeof WsWebSocket | undefined = impl === 'ws' ? (await import('ws')).WebSocket : undefined
 serveJobs((job, interval) => {
   if (job.kind !== 'echo') throw new Error('bench: the client driver runs echo jobs only')
   return connect !== undefined ? wsflow(connect, job, interval) : ws(job, interval)

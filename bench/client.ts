@@ -12,9 +12,10 @@
  * client, `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
  *
  * Usage: node --import tsx bench/client.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>] [--no-prewarm]
+ *   [--source (wsflow's src/ through tsx; by default each wsflow build is compiled by tsc, as users run it)]
  * @module
  */
-import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
+import { wsflowBuilds, type WsflowBuilds } from './baseline.ts'
 import type { EchoJob } from './driver.ts'
 import { isQuick } from './harness.ts'
 import { cpuLegend, limitCheck, prewarm, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
@@ -35,17 +36,17 @@ const WORKLOADS: readonly { name: string; unit: Unit; size: number; window: numb
 ]
 
 const processes: LineProcess[] = []
-const rev = baselineFlag()
-let baseline: Baseline | undefined
+let builds: WsflowBuilds | undefined
 try {
-  baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  const made = (builds = wsflowBuilds())
+  const baseline = made.baseline
   const clients = ['wsflow', ...(baseline === undefined ? [] : [baseline.name]), 'ws', 'lean']
-  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), its src/ in ${baseline.dir}`)
+  console.log(made.description)
   const server = new LineProcess('raw server', 'echo-server.ts', ['raw'], SERVER_CORE)
   processes.push(server)
   const port = Number(await server.next(20_000, 'its port'))
   const contenders: Contender[] = clients.map((name) => {
-    const args = name === baseline?.name ? ['wsflow', baseline.index] : [name]
+    const args = name === baseline?.name ? ['wsflow', made.baselineIndex!] : name === 'wsflow' ? ['wsflow', made.current] : [name]
     const driver = name === 'lean' ? new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE) : new LineProcess(`${name} client`, 'client-driver.ts', args, CLIENT_CORE)
     processes.push(driver)
     return { name, driver, server, port }
@@ -68,5 +69,5 @@ try {
   console.log(limitCheck(rows, clients, 'S', 'check: the raw server was never the limit (no S): each figure is the client\'s', (cells) => `check: the raw server may be the limit (S) in: ${cells}; those figures are a floor for that client`))
 } finally {
   await stopAll(processes)
-  baseline?.remove()
+  builds?.remove()
 }

@@ -37,11 +37,10 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib'
-import { baselineFlag, buildWsflow, materializeBaseline, writeBaselineTsconfig, type Baseline } from './baseline.ts'
+import { wsflowBuilds, type WsflowBuilds } from './baseline.ts'
 import { renderTable } from './harness.ts'
 
 const quick = process.argv.includes('--quick')
-const fromSource = process.argv.includes('--source')
 const snapshots = process.argv.includes('--snapshot')
 const WANTED = quick ? 1000 : 5000
 const WARMUP = 100
@@ -392,21 +391,16 @@ const cpu = cpus()
 const wsVersion = (JSON.parse(readFileSync(fileURLToPath(new URL('../node_modules/ws/package.json', import.meta.url)), 'utf8')) as { version: string }).version
 console.log(`memory per idle connection: node ${process.version}, ${cpu.length} x ${cpu[0]?.model ?? 'unknown cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ulimit -n ${fdLimit}, ws ${wsVersion}${hasTaskset ? ', server on core 1' : ''}`)
 
-const rev = baselineFlag()
-let baseline: Baseline | undefined
-let build: { dir: string; index: string } | undefined
-let baseBuild: { dir: string; index: string } | undefined
+let builds: WsflowBuilds | undefined
 const dir = snapshots ? mkdtempSync(join(tmpdir(), 'wsflow-memory-')) : undefined
 const results: Result[] = []
 try {
-  baseline = rev === undefined ? undefined : materializeBaseline(rev)
-  build = fromSource ? undefined : buildWsflow()
-  baseBuild = fromSource || baseline === undefined ? undefined : buildWsflow(writeBaselineTsconfig(baseline))
-  console.log(`wsflow: ${build === undefined ? 'src/ through tsx (esbuild keepNames: about 250 B more per named closure)' : 'src/ compiled by tsc, as users run it'}`)
-  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), the same way, from its src/ in ${baseline.dir}`)
+  builds = wsflowBuilds()
+  const baseline = builds.baseline
+  console.log(`${builds.description}${builds.fromSource ? ' (esbuild keepNames: about 250 B more per named closure)' : ''}`)
   const impls: Impl[] = [
-    { name: 'wsflow', kind: 'wsflow', module: build?.index },
-    ...(baseline === undefined ? [] : [{ name: baseline.name, kind: 'wsflow' as const, module: baseBuild?.index ?? baseline.index }]),
+    { name: 'wsflow', kind: 'wsflow', module: builds.fromSource ? undefined : builds.current },
+    ...(baseline === undefined ? [] : [{ name: baseline.name, kind: 'wsflow' as const, module: builds.baselineIndex }]),
     { name: 'ws', kind: 'ws' },
   ]
   for (const setting of SETTINGS) {
@@ -492,7 +486,5 @@ try {
 } finally {
   for (const child of running) child.kill('SIGKILL')
   if (dir !== undefined && !process.argv.includes('--keep-snapshots')) rmSync(dir, { recursive: true, force: true })
-  if (build !== undefined) rmSync(build.dir, { recursive: true, force: true })
-  if (baseBuild !== undefined) rmSync(baseBuild.dir, { recursive: true, force: true })
-  baseline?.remove()
+  builds?.remove()
 }

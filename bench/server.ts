@@ -19,9 +19,10 @@
  * `wsflow@<short sha>`, in the same rounds, and the table gains a wsflow/base column.
  *
  * Usage: node --import tsx bench/server.ts [--quick] [--only=<part of a workload's name>] [--baseline=<git rev>] [--no-prewarm]
+ *   [--source (wsflow's src/ through tsx; by default each wsflow build is compiled by tsc, as users run it)]
  * @module
  */
-import { baselineFlag, materializeBaseline, type Baseline } from './baseline.ts'
+import { wsflowBuilds, type WsflowBuilds } from './baseline.ts'
 import { type EchoJob, type HandshakeJob } from './driver.ts'
 import { isQuick } from './harness.ts'
 import { cpuLegend, limitCheck, prewarm, renderRows, runRow, summarizeRow, type Contender, type RowSummary, type Unit } from './matrix.ts'
@@ -64,17 +65,17 @@ export const WORKLOADS: readonly Workload[] = [
 ]
 
 const processes: LineProcess[] = []
-const rev = baselineFlag()
-let baseline: Baseline | undefined
+let builds: WsflowBuilds | undefined
 try {
-  baseline = rev === undefined ? undefined : materializeBaseline(rev)
+  const made = (builds = wsflowBuilds())
+  const baseline = made.baseline
   const servers = ['wsflow', ...(baseline === undefined ? [] : [baseline.name]), 'ws', 'raw']
-  if (baseline !== undefined) console.log(`baseline: ${baseline.name} (${baseline.sha}), its src/ in ${baseline.dir}`)
+  console.log(made.description)
   const loadgen = new LineProcess('load generator', 'loadgen.ts', [], CLIENT_CORE)
   processes.push(loadgen)
   const contenders: Contender[] = []
   for (const name of servers) {
-    const args = name === baseline?.name ? ['wsflow', baseline.index] : [name]
+    const args = name === baseline?.name ? ['wsflow', made.baselineIndex!] : name === 'wsflow' ? ['wsflow', made.current] : [name]
     const server = new LineProcess(`${name} server`, 'echo-server.ts', args, SERVER_CORE)
     processes.push(server)
     contenders.push({ name, driver: loadgen, server, port: Number(await server.next(20_000, 'its port')) })
@@ -96,5 +97,5 @@ try {
   console.log(limitCheck(rows, servers, 'D', 'check: the load generator was never the limit (no D)', (cells) => `check: the load generator may be the limit (D) in: ${cells}; those figures are a floor for that server`))
 } finally {
   await stopAll(processes)
-  baseline?.remove()
+  builds?.remove()
 }
