@@ -39,7 +39,7 @@ export { classifyFirstBytes, FirstBytesKind, HTTP_METHODS, type ClassifyOptions 
 export { TimerWheel, sharedWheel, type TimerWheels, type WheelEntry } from './internal/timer-wheel.ts'
 export { DEFAULT_MAX_BACKPRESSURE, PubSub, type PubSubOptions, type PubSubStats, type PublishOptions, type SlowConsumerPolicy, type SubscribeOptions, type TopicPolicy } from './pubsub/hub.ts'
 export { TopicSubscription, type SubscriptionOwner } from './pubsub/subscription.ts'
-export { ClusterAdapter, CLUSTER_CHANNEL, startClusterRelay, type ClusterRelay, type ClusterRelayOptions, type IpcChannel } from './pubsub/cluster.ts'
+export { ClusterAdapter, CLUSTER_CHANNEL, DEFAULT_CLUSTER_BACKLOG, startClusterRelay, type ClusterAdapterOptions, type ClusterRelay, type ClusterRelayOptions, type IpcChannel } from './pubsub/cluster.ts'
 export { MAX_TOPIC_LENGTH, type AdapterEvent, type AdapterHost, type PubSubAdapter, type Publication } from './pubsub/adapter.ts'
 export { RedisAdapter, type RedisAdapterOptions, type RedisBufferListener, type RedisClientEvent, type RedisConnection, type RedisPublisherClient, type RedisSubscriberClient } from './pubsub/redis.ts'
 export { createRedisAdapter, REDIS_MISSING, type CreateRedisAdapterOptions } from './pubsub/redis-create.ts'

@@ -19,11 +19,19 @@
  * whose IPC channel is gone counts what it could not send (`lost`, direction 'out') and reports
  * itself `degraded`. Payloads travel as base64 in JSON, so the relay works whatever the
  * cluster's `serialization` setting.
+ *
+ * Bounded: an IPC channel queues in memory what the other end has not read yet, without limit. So
+ * each side keeps the bytes it has handed to a channel and the OS has not taken yet, and past
+ * `maxBacklog` (8 MiB by default) a publication is dropped and counted instead: a worker's adapter
+ * counts it `lost` (direction 'out') when the primary falls behind, and the relay counts it in
+ * `dropped` (and tells `onDropped`) per worker that falls behind, while the other workers still get
+ * it. Subscriptions and unsubscriptions are never dropped (the routing depends on them).
  * @module
  */
 import { Buffer } from 'node:buffer'
 import cluster, { type Worker } from 'node:cluster'
 import { InvalidArgumentError } from '../core/errors.ts'
+import { Fifo } from '../internal/fifo.ts'
 import type { AdapterHost, Publication, PubSubAdapter } from './adapter.ts'
 
 /** The tag of every pub/sub message on a cluster's IPC channels (other messages are left alone). */
@@ -38,6 +46,22 @@ interface WireMessage {
   readonly data?: string
   /** Whether it is text (pub only). */
   readonly text?: boolean
+}
+
+/** The default bound on what one side has written to one IPC channel and the OS has not taken yet. */
+export const DEFAULT_CLUSTER_BACKLOG = 8 * 1024 * 1024
+
+/** About the bytes a wire message takes in a channel's queue (JSON; base64 and topics are mostly ASCII). */
+function wireSize(message: WireMessage): number {
+  return 64 + message.topic.length + (message.data?.length ?? 0)
+}
+
+function validateBacklog(value: unknown, where: string): number {
+  if (value === undefined) return DEFAULT_CLUSTER_BACKLOG
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!Number.isInteger(value) && value !== Infinity)) {
+    throw new InvalidArgumentError(`${where}: maxBacklog must be a whole number of bytes, 0 or more (Infinity for no limit), not ${String(value)}`)
+  }
+  return value
 }
 
 function isWireMessage(message: unknown): message is WireMessage {
@@ -56,6 +80,16 @@ export interface IpcChannel {
   off(event: 'message', listener: (message: unknown) => void): unknown
 }
 
+/** Options of a {@link ClusterAdapter}. */
+export interface ClusterAdapterOptions {
+  /**
+   * Bytes this worker may have written to its IPC channel that the OS has not taken yet (the
+   * primary is behind); past it, a publication is counted `lost` instead of queued. Default 8 MiB;
+   * `Infinity` for no bound.
+   */
+  maxBacklog?: number | undefined
+}
+
 /**
  * A worker's adapter: subscriptions, unsubscriptions and publications go to the primary over the
  * worker's IPC channel, and what the primary relays is delivered to the local subscribers. Needs
@@ -64,6 +98,10 @@ export interface IpcChannel {
  */
 export class ClusterAdapter implements PubSubAdapter {
   readonly #channel: IpcChannel
+  readonly #maxBacklog: number
+  /** Bytes written to the channel and not yet taken by the OS, and the size of each such write in order (IPC writes complete in order). */
+  #backlog = 0
+  readonly #pending = new Fifo<number>()
   #host: AdapterHost | undefined = undefined
   readonly #subscribed = new Set<string>()
   #degraded = false
@@ -73,13 +111,20 @@ export class ClusterAdapter implements PubSubAdapter {
     this.#host?.deliver({ topic: message.topic, data: new Uint8Array(Buffer.from(message.data, 'base64')), text: message.text === true })
   }
   readonly #onSent = (error: Error | null): void => {
+    this.#backlog -= this.#pending.shift() ?? 0
     if (error !== null) this.#lost(error)
   }
 
   /** An adapter over `channel` (default: this worker's `process`); throws if there is no IPC channel. */
-  constructor(channel: IpcChannel = process as unknown as IpcChannel) {
+  constructor(channel: IpcChannel = process as unknown as IpcChannel, options: ClusterAdapterOptions = {}) {
     if (typeof channel.send !== 'function') throw new InvalidArgumentError('ClusterAdapter: this process has no IPC channel (run it in a node:cluster worker)')
     this.#channel = channel
+    this.#maxBacklog = validateBacklog(options.maxBacklog, 'ClusterAdapter')
+  }
+
+  /** Bytes written to the IPC channel that the OS has not taken yet. */
+  get backlog(): number {
+    return this.#backlog
   }
 
   /** Listens to the primary and tells it the topics the hub has already. */
@@ -104,7 +149,7 @@ export class ClusterAdapter implements PubSubAdapter {
   /** Sends a publication of this worker to the primary, which relays it to the other workers. */
   publish(publication: Publication): void {
     const data = Buffer.from(publication.data.buffer, publication.data.byteOffset, publication.data.byteLength).toString('base64')
-    if (!this.#send({ channel: CLUSTER_CHANNEL, op: 'pub', topic: publication.topic, data, text: publication.text })) this.#host?.report({ type: 'lost', count: 1, direction: 'out' })
+    if (!this.#send({ channel: CLUSTER_CHANNEL, op: 'pub', topic: publication.topic, data, text: publication.text }, true)) this.#host?.report({ type: 'lost', count: 1, direction: 'out' })
   }
 
   /** Stops listening to the primary and tells it this worker follows nothing any more. */
@@ -116,15 +161,19 @@ export class ClusterAdapter implements PubSubAdapter {
     return Promise.resolve()
   }
 
-  /** Sends one message; false (and degraded reported once) when the channel is gone. */
-  #send(message: WireMessage): boolean {
+  /** Sends one message; false when the channel is gone (degraded reported once) or, for a droppable one, its backlog is full. */
+  #send(message: WireMessage, droppable = false): boolean {
     if (this.#closed) return false
     if (this.#channel.connected === false) {
       this.#lost(new Error('ClusterAdapter: the IPC channel to the primary is closed'))
       return false
     }
+    const size = wireSize(message)
+    if (droppable && this.#backlog + size > this.#maxBacklog) return false
     try {
       this.#channel.send!(message, this.#onSent)
+      this.#backlog += size
+      this.#pending.push(size)
       return true
     } catch (error) {
       this.#lost(error instanceof Error ? error : new Error(String(error)))
@@ -143,6 +192,14 @@ export class ClusterAdapter implements PubSubAdapter {
 export interface ClusterRelayOptions {
   /** Told each time a worker starts or stops following a topic (for logs, metrics and tests). */
   onSubscription?: ((worker: Worker, topic: string, subscribed: boolean) => void) | undefined
+  /**
+   * Bytes the relay may have written to one worker's IPC channel that the OS has not taken yet
+   * (the worker is behind: a blocked event loop, say); past it, publications for that worker are
+   * dropped and counted in `dropped`. Default 8 MiB; `Infinity` for no bound.
+   */
+  maxBacklog?: number | undefined
+  /** Told of each publication dropped for a worker that is behind. */
+  onDropped?: ((worker: Worker, topic: string) => void) | undefined
 }
 
 /** The primary's relay, as {@link startClusterRelay} returns it. */
@@ -151,6 +208,10 @@ export interface ClusterRelay {
   workersOf(topic: string): number
   /** Publications relayed (one per worker it was sent to). */
   readonly relayed: number
+  /** Publications dropped for workers that were behind (one per worker). */
+  readonly dropped: number
+  /** Bytes written to `worker`'s IPC channel that the OS has not taken yet. */
+  backlogOf(worker: Worker): number
   /** Stops relaying. */
   close(): void
 }
@@ -167,18 +228,22 @@ let relayRunning = false
 export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRelay {
   if (!cluster.isPrimary) throw new InvalidArgumentError('startClusterRelay: call it on the cluster\'s primary')
   if (relayRunning) throw new InvalidArgumentError('startClusterRelay: a relay is running already (close it first)')
+  const maxBacklog = validateBacklog(options.maxBacklog, 'startClusterRelay')
   relayRunning = true
   const topics = new Map<string, Set<Worker>>()
   const byWorker = new Map<Worker, Set<string>>()
+  const backlogs = new Map<Worker, number>()
   let relayed = 0
+  let dropped = 0
   let closed = false
-  const notify = (worker: Worker, topic: string, subscribed: boolean): void => {
+  const call = <A extends unknown[]>(listener: ((...args: A) => void) | undefined, ...args: A): void => {
     try {
-      options.onSubscription?.(worker, topic, subscribed)
+      listener?.(...args)
     } catch {
       // a failing listener must not stop the relay
     }
   }
+  const notify = (worker: Worker, topic: string, subscribed: boolean): void => call(options.onSubscription, worker, topic, subscribed)
   const leave = (worker: Worker, topic: string): void => {
     const workers = topics.get(topic)
     if (workers === undefined || !workers.delete(worker)) return
@@ -203,9 +268,21 @@ export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRel
     } else if (message.op === 'pub') {
       const workers = topics.get(topic)
       if (workers === undefined) return
+      const size = wireSize(message)
       for (const other of workers) {
         if (other === worker || !other.isConnected()) continue
-        other.send(message, undefined, ignore)
+        const backlog = backlogs.get(other) ?? 0
+        if (backlog + size > maxBacklog) {
+          dropped++
+          call(options.onDropped, other, topic)
+          continue
+        }
+        backlogs.set(other, backlog + size)
+        other.send(message, undefined, () => {
+          const left = (backlogs.get(other) ?? size) - size
+          if (left > 0) backlogs.set(other, left)
+          else backlogs.delete(other)
+        })
         relayed++
       }
     }
@@ -213,6 +290,7 @@ export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRel
   const onExit = (worker: Worker): void => {
     for (const topic of [...(byWorker.get(worker) ?? [])]) leave(worker, topic)
     byWorker.delete(worker)
+    backlogs.delete(worker)
   }
   cluster.on('message', onMessage)
   cluster.on('exit', onExit)
@@ -221,6 +299,10 @@ export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRel
     get relayed() {
       return relayed
     },
+    get dropped() {
+      return dropped
+    },
+    backlogOf: (worker) => backlogs.get(worker) ?? 0,
     close: () => {
       if (closed) return
       closed = true
@@ -232,5 +314,3 @@ export function startClusterRelay(options: ClusterRelayOptions = {}): ClusterRel
     },
   }
 }
-
-function ignore(): void {}

@@ -15,7 +15,7 @@ const serverSide = new Map<string, WebSocket>()
 test.before(async () => {
   server = await serve(
     {
-      host: '127.0.0.1', port: 0, maxMessageSize: MiB, closeTimeout: 300, handshakeTimeout: 500,
+      host: '127.0.0.1', port: 0, maxMessageSize: MiB, closeTimeout: 300, handshakeTimeout: 1500,
       onError: (error) => serverErrors.push(error),
     },
     async (ws) => {
@@ -113,22 +113,20 @@ test('hostile clients get the right close code or timeout while a good client ke
     socket.on('error', () => undefined)
     await new Promise((resolve) => socket.once('connect', resolve))
     const request = 'GET /?role=slow HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n'
-    const started = Date.now()
-    for (let i = 0; i < request.length && !socket.destroyed; i++) {
-      socket.write(request[i]!)
-      await sleep(50) // one byte every 50 ms: the head would take 3 s
-      if (Date.now() - started > 5000) break
+    let written = 0
+    for (; written < request.length && !socket.destroyed && socket.writable; written++) {
+      socket.write(request[written]!)
+      await sleep(50) // one byte every 50 ms: the head would take 3 s, twice the handshake timeout
     }
     await socketClosed(socket, 5000)
-    return Date.now() - started
+    return { written, of: request.length }
   })()
 
   const noCloseReply = (async () => {
     const c = await rawConnect({ port: server.port }, '/?role=close-first')
     const { code } = await c.reader.nextClose(2000)
-    const started = Date.now()
-    await socketClosed(c.socket, 3000) // never answered: the server cuts it after closeTimeout
-    return { code, waited: Date.now() - started }
+    await socketClosed(c.socket, 3000) // never answered: the server cuts it after closeTimeout (300 ms); rejects after 3 s
+    return { code }
   })()
 
   const neverReads = (async () => {
@@ -141,7 +139,7 @@ test('hostile clients get the right close code or timeout while a good client ke
     return buffered
   })()
 
-  const [codeGarbage, codeHuge, codeAlmostHuge, codeEndless, pongOpcode, slowMs, noReply, neverReadsBuffered, echoed] = await within(
+  const [codeGarbage, codeHuge, codeAlmostHuge, codeEndless, pongOpcode, slow, noReply, neverReadsBuffered, echoed] = await within(
     Promise.all([garbage, hugeLength, almostHugeLength, endlessFragments, emptyFragments, slowloris, noCloseReply, neverReads, goodRounds]),
     20_000,
     'all hostile clients',
@@ -151,9 +149,8 @@ test('hostile clients get the right close code or timeout while a good client ke
   assert.is(codeAlmostHuge, 1009, 'length 2^63 - 1')
   assert.is(codeEndless, 1009, 'never-ending fragmented message')
   assert.is(pongOpcode, 0xa, 'empty fragments cost nothing; pings still answered')
-  assert.ok(slowMs < 2500, `a dribbled head is cut within the handshake timeout (took ${slowMs} ms)`)
+  assert.ok(slow.written < slow.of, `a dribbled head is cut by the handshake timeout before it is complete (${slow.written} of ${slow.of} bytes written)`)
   assert.is(noReply.code, 1000)
-  assert.ok(noReply.waited < 2000, `no reply to close: cut after closeTimeout (${noReply.waited} ms)`)
   assert.ok(neverReadsBuffered >= 0 && neverReadsBuffered <= 8 * MiB, `bounded buffering for a client that never reads (${neverReadsBuffered} bytes)`)
   assert.is(echoed, 50, 'the good client was served throughout')
   await good.close()

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { connect, startClusterRelay, type PubSubStats, type WebSocket } from '../../src/index.ts'
+import { nextMessage, stopWorker } from '../helpers/cluster.ts'
 import { within } from '../helpers/timing.ts'
 
 const WORKERS = 3
@@ -20,29 +21,6 @@ const CLIENTS_PER_WORKER = 2
 const PER_PUBLISHER = 200
 const QUIET = 50
 const fixture = fileURLToPath(new URL('../fixtures/pubsub-cluster-worker.ts', import.meta.url))
-
-function nextMessage<T>(worker: Worker, fixtureName: string, what: string): Promise<T> {
-  return within(new Promise<T>((resolve) => {
-    const listener = (message: { fixture?: string } & T): void => {
-      if (message.fixture !== fixtureName) return
-      worker.off('message', listener)
-      resolve(message)
-    }
-    worker.on('message', listener)
-  }), 20_000, what)
-}
-
-async function stopWorker(worker: Worker): Promise<void> {
-  if (worker.isDead()) return
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-  if (worker.isConnected()) worker.send({ fixture: 'stop' })
-  try {
-    await within(exited, 5000, `worker ${worker.id} exit`)
-  } catch {
-    worker.process.kill('SIGKILL')
-    await within(exited, 5000, `worker ${worker.id} killed`)
-  }
-}
 
 test('three cluster workers: every client gets every publication once, in order per publisher; topics go only where they are followed', async () => {
   const subscriptions: (() => void)[] = []
