@@ -69,8 +69,8 @@ test('a worker that reads nothing: the relay queues at most maxBacklog for it an
     const publisher = cluster.fork()
     subscriber = cluster.fork()
     workers.push(publisher, subscriber)
-    await nextMessage(publisher, 'ready', 'publisher ready')
-    await nextMessage(subscriber, 'ready', 'subscriber ready')
+    // Both listened for at once: either may be ready first.
+    await Promise.all([nextMessage(publisher, 'ready', 'publisher ready'), nextMessage(subscriber, 'ready', 'subscriber ready')])
     subscriber.send({ fixture: 'follow', topic: 'flood' })
     await nextMessage(subscriber, 'following', 'subscriber follows')
     await conditions.until(() => relay.workersOf('flood') === 1, 'the relay has the subscription')
