@@ -28,6 +28,7 @@
  */
 import { baselineFlag, wsflowBuilds } from './baseline.ts'
 import type { EchoJob, HandshakeJob } from './driver.ts'
+import { median } from './harness.ts'
 import { runRound } from './matrix.ts'
 import { CLIENT_CORE, hasTaskset, LineProcess, SERVER_CORE, stopAll } from './processes.ts'
 
@@ -68,12 +69,6 @@ const WORKLOADS: readonly Workload[] = [
   echo('client: 1 conn, 64 KiB binary, 4 in flight', 1, 64 * 1024, 4, 0x2, 'MB/s', 'client'),
   echo('client: 1 conn, 1 MiB binary, 2 in flight', 1, 1024 * 1024, 2, 0x2, 'MB/s', 'client'),
 ]
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2
-}
 
 const format = (value: number, unit: Workload['unit']): string => (unit === 'MB/s' ? value.toFixed(0) : value >= 1e3 ? `${(value / 1e3).toFixed(1)} k` : value.toFixed(0))
 

@@ -33,6 +33,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { InvalidArgumentError } from '../core/errors.ts'
 import { Fifo } from '../internal/fifo.ts'
 import type { AdapterHost, Publication, PubSubAdapter } from './adapter.ts'
+import { validateBudget } from './options.ts'
 
 /** The tag of every pub/sub message on a cluster's IPC channels (other messages are left alone). */
 export const CLUSTER_CHANNEL = 'wsflow:pubsub'
@@ -58,10 +59,8 @@ function wireSize(message: WireMessage): number {
 
 function validateBacklog(value: unknown, where: string): number {
   if (value === undefined) return DEFAULT_CLUSTER_BACKLOG
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!Number.isInteger(value) && value !== Infinity)) {
-    throw new InvalidArgumentError(`${where}: maxBacklog must be a whole number of bytes, 0 or more (Infinity for no limit), not ${String(value)}`)
-  }
-  return value
+  validateBudget(value, `${where}: maxBacklog`)
+  return value as number
 }
 
 function isWireMessage(message: unknown): message is WireMessage {
@@ -99,8 +98,9 @@ export interface ClusterAdapterOptions {
 export class ClusterAdapter implements PubSubAdapter {
   readonly #channel: IpcChannel
   readonly #maxBacklog: number
-  /** Bytes written to the channel and not yet taken by the OS, and the size of each such write in order (IPC writes complete in order). */
+  /** Bytes written to the channel and not yet taken by the OS. */
   #backlog = 0
+  /** The size of each of those writes, in order (IPC writes complete in order). */
   readonly #pending = new Fifo<number>()
   #host: AdapterHost | undefined = undefined
   readonly #subscribed = new Set<string>()
