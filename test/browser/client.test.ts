@@ -57,7 +57,12 @@ async function pendingAfter(promise: Promise<unknown>, turns: number): Promise<b
   return !settled
 }
 
-/** /flood?id=&count=: sends `count` binary messages of 64 KiB, each starting with its index. */
+/**
+ * /flood?id=&count=[&wait=1]: sends `count` binary messages of 64 KiB, each starting with its
+ * index, then closes with 1000; with `wait=1` it leaves the close to the page instead (a close of
+ * its own could reach the browser, and be answered there, before the page has read the messages
+ * ahead of it).
+ */
 async function flood(ws: WebSocket, query: URLSearchParams): Promise<void> {
   const key = query.get('id')!
   const count = Number(query.get('count'))
@@ -78,7 +83,8 @@ async function flood(ws: WebSocket, query: URLSearchParams): Promise<void> {
       await sent
       state.sent = i + 1
     }
-    await ws.close(1000, 'flood done')
+    if (query.get('wait') === '1') await ws.closed
+    else await ws.close(1000, 'flood done')
   } catch {
     // the page closed first (4008): `closed` says how
   } finally {
@@ -241,7 +247,7 @@ inBrowser('chromium: a page that stops reading over WebSocketStream stops the se
 inBrowser('chromium: a page that stops reading over the platform WebSocket is closed with 4008 past maxUnreadBytes; the loop gets what was kept, then throws', async () => {
   const key = id()
   const count = 1024 // 64 MiB: more than the socket and browser buffers hold, so the flood cannot end before the page overflows
-  await call('open', key, server!.wsUrl(`/flood?id=${key}&count=${count}`), { webSocketStream: false, highWaterMarkBytes: 256 * 1024, maxUnreadBytes: 1024 * 1024, closeTimeout: 30_000 })
+  await call('open', key, server!.wsUrl(`/flood?id=${key}&count=${count}&wait=1`), { webSocketStream: false, highWaterMarkBytes: 256 * 1024, maxUnreadBytes: 1024 * 1024, closeTimeout: 30_000 })
   const closed = await call<CloseInfo>('whenClosed', key)
   assert.equal(closed, { code: 4008, reason: 'unread messages over the limit', wasClean: true }, `the page's close: ${JSON.stringify(closed)}`)
   const state = await waitFor(() => floods.get(key))
