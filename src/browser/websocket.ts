@@ -117,8 +117,9 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
         channel.resume()
       },
       drained: noop,
+      limits: settings,
     }
-    this.#inbox = new Inbox(control, settings)
+    this.#inbox = new Inbox(control)
     const events: ChannelEvents = { message: (m) => this.#receive(m), close: (code, reason, wasClean) => this.#onClose(code, reason, wasClean) }
     channel.attach(events)
   }

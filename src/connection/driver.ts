@@ -50,7 +50,6 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
   readonly settings: Settings
   readonly heartbeat: Heartbeat | undefined
   readonly #observers: DriverInit<W>['observers']
-  readonly #keepAlive: ((ws: KeepAliveTarget) => unknown) | undefined
   cold: ColdState = NO_COLD
 
   constructor(ws: W, transport: Transport, init: DriverInit<W>, options: ConnectionOptions, allocate: ((length: number) => Uint8Array) | undefined) {
@@ -58,15 +57,19 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     this.transport = transport
     this.codec = init.codec
     this.#observers = init.observers
-    this.#keepAlive = options.keepAlive
     const settings = (this.settings = settingsFor(options))
     this.protocol = new Protocol(protocolOptionsFor(options, init.role, init.codec !== undefined, allocate), this, transport)
-    this.inbox = new Inbox(this, settings)
+    this.inbox = new Inbox(this)
     transport.attach(this)
     const stallTimeout = options.stallTimeout ?? DEFAULTS.stallTimeout
     const idleTimeout = options.idleTimeout ?? 0
     this.heartbeat = stallTimeout > 0 || idleTimeout > 0 ? new Heartbeat(stallTimeout, idleTimeout, this, settings.timers) : undefined
     if (init.head !== undefined && init.head.length > 0) this.onData(init.head)
+  }
+
+  /** The inbox's water marks (InboxControl). */
+  get limits(): Settings {
+    return this.settings
   }
 
   /** The cold-state record, made at its first write. */
@@ -288,7 +291,7 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
   keepAlive(): void {
     const ws = this.ws
     try {
-      const result = this.#keepAlive === undefined ? ws.ping() : this.#keepAlive(ws)
+      const result = this.settings.keepAlive === undefined ? ws.ping() : this.settings.keepAlive(ws)
       if (result instanceof Promise) result.catch(noop)
     } catch {
       // a failing keep-alive is not fatal by itself; silence still ends in a StallError

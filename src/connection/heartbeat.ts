@@ -21,6 +21,9 @@ export interface HeartbeatHooks {
   isOpen(): boolean
 }
 
+const KEEP_ALIVE_SENT = 1
+const STOPPED = 2
+
 /** Heartbeat and idle timers of one connection; durations in milliseconds, 0 turns one off. */
 export class Heartbeat extends WheelTimer {
   /** The stall timeout, in milliseconds (0: off). */
@@ -29,8 +32,8 @@ export class Heartbeat extends WheelTimer {
   readonly #hooks: HeartbeatHooks
   #lastActivity: number
   #lastMessage: number
-  #keepAliveSent = false
-  #stopped = false
+  // Booleans as bits of one field: KEEP_ALIVE_SENT, STOPPED.
+  #flags = 0
 
   /** Starts the timers, on the wheel `wheels` gives for these durations (by default the shared one, on the real clock). */
   constructor(stallTimeout: number, idleTimeout: number, hooks: HeartbeatHooks, wheels: TimerWheels = sharedWheel) {
@@ -47,7 +50,7 @@ export class Heartbeat extends WheelTimer {
   activity(): void {
     if (this.stallTimeout > 0) {
       this.#lastActivity = this.now()
-      this.#keepAliveSent = false
+      this.#flags &= ~KEEP_ALIVE_SENT
     }
   }
 
@@ -58,7 +61,7 @@ export class Heartbeat extends WheelTimer {
 
   /** Stops the timers for good. */
   stop(): void {
-    this.#stopped = true
+    this.#flags |= STOPPED
     this.cancel()
   }
 
@@ -74,8 +77,8 @@ export class Heartbeat extends WheelTimer {
         hooks.stalled()
         return
       }
-      if (silent >= stall / 2 && !this.#keepAliveSent && hooks.isOpen()) {
-        this.#keepAliveSent = true
+      if (silent >= stall / 2 && (this.#flags & KEEP_ALIVE_SENT) === 0 && hooks.isOpen()) {
+        this.#flags |= KEEP_ALIVE_SENT
         hooks.keepAlive()
       }
       next = silent >= stall / 2 ? stall - silent : stall / 2 - silent
@@ -87,6 +90,6 @@ export class Heartbeat extends WheelTimer {
       else next = Math.min(next, idle - quiet)
     }
     // Unless a hook stopped it (the connection closed), or it has nothing left to watch.
-    if (next !== Infinity && !this.#stopped) this.schedule(Math.max(1, next))
+    if (next !== Infinity && (this.#flags & STOPPED) === 0) this.schedule(Math.max(1, next))
   }
 }

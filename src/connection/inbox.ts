@@ -18,6 +18,8 @@ export interface InboxControl {
   resume(): void
   /** A reader waits on an empty inbox: the application has handled everything delivered. */
   drained(): void
+  /** The water marks (read through the control: one field less per inbox, bench/memory.ts). */
+  readonly limits: InboxLimits
 }
 
 /** The water marks of an inbox: counts and bytes. */
@@ -43,12 +45,25 @@ interface Waiter {
 
 const DONE: IteratorResult<never, undefined> = Object.freeze({ value: undefined, done: true })
 
-/** Streaming mode's state: the stream being received, the one the reader holds, and those queued. */
-class Streams {
+/**
+ * What an inbox needs only at times, made on first use: more than one reader waiting, the end,
+ * and streaming mode's state (the stream being received, the one the reader holds, those queued).
+ * An idle connection holds one field for all of it (bench/memory.ts, idle heap).
+ */
+class Rare {
+  waiters: Fifo<Waiter> | undefined = undefined
+  end: { error: Error | undefined; errorSeen: boolean } | undefined = undefined
   inbound: MessageStreamController | undefined = undefined
   taken: MessageStreamController | undefined = undefined
-  readonly controllers = new Map<MessageStream, MessageStreamController>()
+  controllers: Map<MessageStream, MessageStreamController> | undefined = undefined
 }
+
+// Read by inboxes that have made no record of their own (frozen: writing to it is a bug).
+const NO_RARE: Rare = Object.freeze(new Rare())
+
+// Booleans as bits of one field.
+const PAUSED = 1
+const EVER_READ = 2
 
 /**
  * The queue of messages between the protocol and the application. It is a {@link Fifo} of them
@@ -56,23 +71,26 @@ class Streams {
  */
 export class Inbox extends Fifo<Item> {
   readonly #control: InboxControl
-  readonly #limits: InboxLimits
   #bytes = 0
   // Compressed messages being inflated: they count against the water marks like queued ones.
   #pending = 0
-  #waiters: Fifo<Waiter> | undefined = undefined
   // The first reader waiting, in a field of its own: the common single pending read holds no queue.
   #waiter: Waiter | undefined = undefined
-  #paused = false
-  #everRead = false
-  #end: { error: Error | undefined; errorSeen: boolean } | undefined = undefined
-  #streams: Streams | undefined = undefined
+  #flags = 0
+  #rare: Rare = NO_RARE
 
   /** An empty inbox. */
-  constructor(control: InboxControl, limits: InboxLimits) {
+  constructor(control: InboxControl) {
     super()
     this.#control = control
-    this.#limits = limits
+  }
+
+  #own(): Rare {
+    return this.#rare === NO_RARE ? (this.#rare = new Rare()) : this.#rare
+  }
+
+  get #paused(): boolean {
+    return (this.#flags & PAUSED) !== 0
   }
 
   /** Whether reading is paused for backpressure. */
@@ -92,14 +110,14 @@ export class Inbox extends Fifo<Item> {
 
   /** Whether the application ever asked for a message. */
   get everRead(): boolean {
-    return this.#everRead
+    return (this.#flags & EVER_READ) !== 0
   }
 
   /** Hands a message to the waiting reader, or queues it. */
   override push(item: Item): void {
     const waiter = this.#waiter
     if (waiter !== undefined) {
-      this.#waiter = this.#waiters?.shift()
+      this.#waiter = this.#rare.waiters?.shift()
       if (item instanceof MessageStream) this.#take(item)
       waiter.resolve({ value: item, done: false })
       return
@@ -122,7 +140,7 @@ export class Inbox extends Fifo<Item> {
   /** One more (`+1`) or one fewer (`-1`) message being inflated; many in flight pause reading. */
   hold(delta: number): void {
     this.#pending += delta
-    if (delta > 0 && !this.#paused && this.#pending > this.#limits.highWaterMark) this.#pause()
+    if (delta > 0 && !this.#paused && this.#pending > this.#control.limits.highWaterMark) this.#pause()
     else if (delta < 0) this.#maybeResume()
   }
 
@@ -130,17 +148,17 @@ export class Inbox extends Fifo<Item> {
   pushFragment(type: MessageType, payload: Uint8Array, first: boolean, fin: boolean): void {
     if (first) {
       const { stream, controller } = MessageStream.create(type, (bytes) => this.#consumed(bytes))
-      const streams = (this.#streams ??= new Streams())
-      streams.controllers.set(stream, controller)
+      const streams = this.#own()
+      ;(streams.controllers ??= new Map()).set(stream, controller)
       streams.inbound = controller
       this.push(stream)
     }
-    const streams = this.#streams!
+    const streams = this.#rare
     const inbound = streams.inbound!
     if (payload.length > 0) {
       this.#bytes += payload.length
       inbound.push(payload)
-      if (!this.#paused && this.#bytes >= this.#limits.highWaterMarkBytes) this.#pause()
+      if (!this.#paused && this.#bytes >= this.#control.limits.highWaterMarkBytes) this.#pause()
     }
     if (fin) {
       inbound.end()
@@ -150,10 +168,10 @@ export class Inbox extends Fifo<Item> {
 
   /** Takes the next item, or waits for it (in order with the other readers). */
   next(): Promise<IteratorResult<Item, undefined>> {
-    this.#everRead = true
+    this.#flags |= EVER_READ
     const ready = this.#shift()
     if (ready !== undefined) return Promise.resolve(ready)
-    const end = this.#end
+    const end = this.#rare.end
     if (end !== undefined) {
       // The end's error is given once; after it, reading is done.
       if (end.error === undefined || end.errorSeen) return Promise.resolve(DONE)
@@ -174,11 +192,12 @@ export class Inbox extends Fifo<Item> {
   async recv(options: RecvOptions = {}, closed: () => ConnectionClosedError): Promise<Item> {
     const { signal, timeout } = options
     if (signal?.aborted === true) throw new AbortError(signal.reason)
-    this.#everRead = true
+    this.#flags |= EVER_READ
     const ready = this.#shift()
     if (ready !== undefined) return ready.value as Item
-    if (this.#end !== undefined) {
-      if (this.#end.error !== undefined) throw this.#end.error
+    const end = this.#rare.end
+    if (end !== undefined) {
+      if (end.error !== undefined) throw end.error
       throw closed()
     }
     let timer: ReturnType<typeof setTimeout> | undefined
@@ -212,8 +231,8 @@ export class Inbox extends Fifo<Item> {
 
   /** Asking for the next message drops what is left of the stream taken before. */
   abandonTaken(): void {
-    const streams = this.#streams
-    if (streams?.taken !== undefined) {
+    const streams = this.#rare
+    if (streams.taken !== undefined) {
       streams.taken.abandon()
       streams.taken = undefined
     }
@@ -225,37 +244,37 @@ export class Inbox extends Fifo<Item> {
    * stack: made on every close, it cost some 17 µs per connection in bench/ab.ts's handshakes row).
    */
   end(error: Error | undefined, streamError: () => Error): void {
-    if (this.#end !== undefined) return
+    if (this.#rare.end !== undefined) return
     const waiting = this.#waiter !== undefined
-    this.#end = { error, errorSeen: waiting && error !== undefined }
-    const streams = this.#streams
-    if (streams?.inbound !== undefined) {
+    const streams = this.#own()
+    streams.end = { error, errorSeen: waiting && error !== undefined }
+    if (streams.inbound !== undefined) {
       streams.inbound.fail(error ?? streamError())
       streams.inbound = undefined
     }
-    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(this.#waiters?.drain() ?? [])]
+    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(streams.waiters?.drain() ?? [])]
     this.#waiter = undefined
     for (const w of waiters) {
       if (error === undefined) w.resolve(DONE)
       else w.reject(error)
     }
-    if (this.length === 0) streams?.taken?.abandon()
+    if (this.length === 0) streams.taken?.abandon()
   }
 
   #addWaiter(waiter: Waiter): void {
     if (this.#waiter === undefined) this.#waiter = waiter
-    else (this.#waiters ??= new Fifo()).push(waiter)
+    else (this.#own().waiters ??= new Fifo()).push(waiter)
   }
 
   #removeWaiter(waiter: Waiter): void {
-    if (this.#waiter === waiter) this.#waiter = this.#waiters?.shift()
-    else this.#waiters?.remove(waiter)
+    if (this.#waiter === waiter) this.#waiter = this.#rare.waiters?.shift()
+    else this.#rare.waiters?.remove(waiter)
   }
 
   #shift(): IteratorResult<Item, undefined> | undefined {
     const item = this.shift()
     if (item === undefined) {
-      if (this.#end !== undefined) this.#streams?.taken?.abandon()
+      if (this.#rare.end !== undefined) this.#rare.taken?.abandon()
       return undefined
     }
     if (item instanceof MessageStream) this.#take(item)
@@ -265,10 +284,10 @@ export class Inbox extends Fifo<Item> {
 
   /** The reader moves on to `stream`: what is left of the one it had is dropped. */
   #take(stream: MessageStream): void {
-    const streams = this.#streams!
+    const streams = this.#rare
     streams.taken?.abandon()
-    streams.taken = streams.controllers.get(stream)
-    streams.controllers.delete(stream)
+    streams.taken = streams.controllers!.get(stream)
+    streams.controllers!.delete(stream)
   }
 
   /** Bytes the reader took (or dropped) from the inbox; reading resumes below the low-water mark. */
@@ -278,19 +297,21 @@ export class Inbox extends Fifo<Item> {
   }
 
   #overHighWaterMark(): boolean {
-    return this.length >= this.#limits.highWaterMark || this.#bytes >= this.#limits.highWaterMarkBytes
+    const limits = this.#control.limits
+    return this.length >= limits.highWaterMark || this.#bytes >= limits.highWaterMarkBytes
   }
 
   #pause(): void {
-    this.#paused = true
+    this.#flags |= PAUSED
     this.#control.pause()
   }
 
   #maybeResume(): void {
     if (!this.#paused) return
-    const half = this.#limits.highWaterMark >> 1
-    if (this.length <= half && this.#pending <= half && this.#bytes <= this.#limits.highWaterMarkBytes >> 1) {
-      this.#paused = false
+    const limits = this.#control.limits
+    const half = limits.highWaterMark >> 1
+    if (this.length <= half && this.#pending <= half && this.#bytes <= limits.highWaterMarkBytes >> 1) {
+      this.#flags &= ~PAUSED
       this.#control.resume()
     }
   }

@@ -73,6 +73,7 @@ export interface Settings {
   readonly highWaterMarkBytes: number
   readonly streaming: boolean
   readonly maxMessageSize: number
+  readonly keepAlive: ((ws: KeepAliveTarget) => unknown) | undefined
 }
 
 const SETTINGS = new WeakMap<ConnectionOptions, Settings>()
@@ -85,14 +86,15 @@ export function settingsFor(options: ConnectionOptions): Settings {
   const highWaterMark = options.highWaterMark ?? DEFAULTS.highWaterMark
   const highWaterMarkBytes = options.highWaterMarkBytes ?? DEFAULTS.highWaterMarkBytes
   const timers = options.timers ?? sharedWheel
+  const keepAlive = options.keepAlive
   const last = SETTINGS.get(options)
   if (
     last !== undefined && last.timers === timers && last.streaming === streaming && last.maxMessageSize === maxMessageSize && last.closeTimeout === closeTimeout &&
-    last.highWaterMark === highWaterMark && last.highWaterMarkBytes === highWaterMarkBytes
+    last.highWaterMark === highWaterMark && last.highWaterMarkBytes === highWaterMarkBytes && last.keepAlive === keepAlive
   ) {
     return last
   }
-  const settings: Settings = { timers, closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize }
+  const settings: Settings = { timers, closeTimeout, highWaterMark, highWaterMarkBytes, streaming, maxMessageSize, keepAlive }
   SETTINGS.set(options, settings)
   return settings
 }

@@ -97,8 +97,6 @@ export interface ConnectionInit {
  * @category Connections
  */
 export class WebSocket implements AsyncIterable<Message> {
-  /** The side of this endpoint. */
-  readonly role: 'client' | 'server'
   /** The subprotocol agreed in the handshake ('' for none). */
   readonly protocol: string
   /** The extensions agreed in the handshake. */
@@ -118,7 +116,6 @@ export class WebSocket implements AsyncIterable<Message> {
 
   /** Creates a connection over an open transport once the opening handshake is done. */
   constructor(transport: Transport, init: ConnectionInit, options: ConnectionOptions = {}, allocate?: (length: number) => Uint8Array) {
-    this.role = init.role
     this.protocol = init.protocol ?? ''
     this.extensions = init.extensions ?? NO_EXTENSIONS
     this.request = init.request
@@ -126,6 +123,11 @@ export class WebSocket implements AsyncIterable<Message> {
     this.data = init.data
     this.#topics = init.topics
     this.#d = new Driver(this, transport, init, options, allocate)
+  }
+
+  /** The side of this endpoint (read from the protocol: one field less per connection, bench/memory.ts). */
+  get role(): 'client' | 'server' {
+    return this.#d.protocol.role
   }
 
   /** The URL: the one connected to on a client, the request target (e.g. `/chat?room=1`) on a server. */

@@ -208,13 +208,10 @@ function* streamFrame(input: ByteQueue, b0: number, headerLength: number, masked
  */
 export class FrameDecoder {
   readonly #queue: ByteQueue
-  // What the generator needs, as fields: the options object itself (with its allocate, which the
-  // queue holds) is not kept.
-  readonly #role: DecodeOptions['role']
-  readonly #maxFrameSize: number | undefined
-  readonly #allowedRsv: number | undefined
-  readonly #streamPayloads: boolean
-  readonly #splitPartialText: boolean
+  // What the generator needs, as one frozen object: a frozen options object is kept as it is (the
+  // protocol passes one per server's settings, so a connection holds one field for all of them:
+  // bench/memory.ts, idle heap), any other is copied, so that changing it later changes nothing.
+  readonly #options: DecodeOptions
   /** Whether a frame is being handed on in pieces (see {@link DecodeProgress}). */
   midFrame = false
   // Made on the first bytes and dropped whenever every byte pushed has been decoded (it then
@@ -225,11 +222,13 @@ export class FrameDecoder {
   /** Creates a decoder with the given options. */
   constructor(options: DecodeOptions = {}) {
     this.#queue = new ByteQueue(options.allocate)
-    this.#role = options.role
-    this.#maxFrameSize = options.maxFrameSize
-    this.#allowedRsv = options.allowedRsv
-    this.#streamPayloads = options.streamPayloads === true
-    this.#splitPartialText = options.splitPartialText === true
+    this.#options = Object.isFrozen(options) ? options : Object.freeze({
+      role: options.role,
+      maxFrameSize: options.maxFrameSize,
+      allowedRsv: options.allowedRsv,
+      streamPayloads: options.streamPayloads === true,
+      splitPartialText: options.splitPartialText === true,
+    })
   }
 
   /** Bytes buffered and not yet returned as frames, in bytes. */
@@ -246,7 +245,7 @@ export class FrameDecoder {
   next(): Frame | undefined {
     if (this.#error !== undefined) throw this.#error
     try {
-      const frames = (this.#frames ??= parseFrames(this.#queue, { role: this.#role, maxFrameSize: this.#maxFrameSize, allowedRsv: this.#allowedRsv, streamPayloads: this.#streamPayloads, splitPartialText: this.#splitPartialText }, this))
+      const frames = (this.#frames ??= parseFrames(this.#queue, this.#options, this))
       const { value } = frames.next()
       if (value !== NEED_MORE) return value
       // With no byte left the generator waits for a frame's first byte (nothing to keep), unless

@@ -28,7 +28,7 @@ import { MessageAssembler } from './assembler.ts'
 import { EMPTY } from './byte-queue.ts'
 import { buildClosePayload, parseClosePayload } from './close-payload.ts'
 import { DEFAULT_MAX_MESSAGE_SIZE, isControlOpcode, MAX_CONTROL_PAYLOAD, Opcode } from './constants.ts'
-import { FrameDecoder, Rsv } from './decoder.ts'
+import { FrameDecoder, Rsv, type DecodeOptions } from './decoder.ts'
 import { writeFrameTo } from './encoder.ts'
 import { RecordingHandler, RecordingOutput, type ProtocolEvent } from './protocol-recorder.ts'
 import type { CloseFrame, CloseOutcome, ProtocolHandler, ProtocolOptions, ProtocolOutput, ReadyState } from './protocol-types.ts'
@@ -60,6 +60,9 @@ interface Settings {
   readonly deferClose: boolean
   readonly fragmentSize: number
   readonly generateMaskingKey: (() => Uint8Array) | undefined
+  readonly maxMessageSize: number
+  // The frame decoder's options, frozen so that every decoder keeps this one object.
+  readonly decode: Readonly<DecodeOptions>
 }
 
 const SETTINGS = new WeakMap<ProtocolOptions, Settings>()
@@ -67,21 +70,39 @@ const SETTINGS = new WeakMap<ProtocolOptions, Settings>()
 function settingsFor(options: ProtocolOptions): Settings {
   const last = SETTINGS.get(options)
   const fragmentSize = options.fragmentSize ?? Infinity
+  const streaming = options.streaming === true
+  const compression = options.compression === true
+  const maxMessageSize = options.maxMessageSize ?? (streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
+  const maxFrameSize = options.maxFrameSize ?? maxMessageSize
   // Reused only while the options object still says the same (it may have been changed since).
   if (
-    last !== undefined && last.role === options.role && last.streaming === (options.streaming === true) && last.compression === (options.compression === true) &&
-    last.deferClose === (options.deferClose === true) && last.fragmentSize === fragmentSize && last.generateMaskingKey === options.generateMaskingKey
+    last !== undefined && last.role === options.role && last.streaming === streaming && last.compression === compression &&
+    last.deferClose === (options.deferClose === true) && last.fragmentSize === fragmentSize && last.generateMaskingKey === options.generateMaskingKey &&
+    last.maxMessageSize === maxMessageSize && last.decode.maxFrameSize === maxFrameSize && last.decode.allocate === options.allocate
   ) {
     return last
   }
   const settings: Settings = {
     role: options.role,
     mask: options.role === 'client',
-    streaming: options.streaming === true,
-    compression: options.compression === true,
+    streaming,
+    compression,
     deferClose: options.deferClose === true,
     fragmentSize,
     generateMaskingKey: options.generateMaskingKey,
+    maxMessageSize,
+    decode: Object.freeze({
+      role: options.role,
+      maxFrameSize,
+      // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
+      allowedRsv: compression ? Rsv.RSV1 : 0,
+      allocate: options.allocate,
+      // Streaming mode takes a long frame in pieces as it arrives: memory per piece, not per frame.
+      streamPayloads: streaming,
+      // Text that arrives in pieces is checked as it arrives, so a bad byte fails at once
+      // (compressed text can only be checked once inflated: the decoder leaves RSV1 frames whole).
+      splitPartialText: true,
+    }),
   }
   SETTINGS.set(options, settings)
   return settings
@@ -135,20 +156,8 @@ export class Protocol {
   /** Creates the protocol of an open connection; `handler` and `output` default to recorders. */
   constructor(options: ProtocolOptions, handler?: ProtocolHandler, output?: ProtocolOutput) {
     const settings = (this.#settings = settingsFor(options))
-    const maxMessageSize = options.maxMessageSize ?? (settings.streaming ? Infinity : DEFAULT_MAX_MESSAGE_SIZE)
-    this.#decoder = new FrameDecoder({
-      role: options.role,
-      maxFrameSize: options.maxFrameSize ?? maxMessageSize,
-      // RFC 7692 §6: permessage-deflate gives RSV1 its meaning ("Per-Message Compressed").
-      allowedRsv: settings.compression ? Rsv.RSV1 : 0,
-      allocate: options.allocate,
-      // Streaming mode takes a long frame in pieces as it arrives: memory per piece, not per frame.
-      streamPayloads: settings.streaming,
-      // Text that arrives in pieces is checked as it arrives, so a bad byte fails at once
-      // (compressed text can only be checked once inflated: the decoder leaves RSV1 frames whole).
-      splitPartialText: true,
-    })
-    this.#assembler = new MessageAssembler({ maxMessageSize, maxFragments: options.maxFragments })
+    this.#decoder = new FrameDecoder(settings.decode)
+    this.#assembler = new MessageAssembler({ maxMessageSize: settings.maxMessageSize, maxFragments: options.maxFragments })
     this.#handler = handler ?? new RecordingHandler()
     this.#output = output ?? new RecordingOutput()
   }
@@ -160,6 +169,11 @@ export class Protocol {
 
   #own(): Closing {
     return (this.#closing ??= new Closing())
+  }
+
+  /** The side this endpoint plays. */
+  get role(): 'client' | 'server' {
+    return this.#settings.role
   }
 
   /** 'open'; 'closing' once a close frame was sent or received; 'closed' after {@link connectionClosed}. */

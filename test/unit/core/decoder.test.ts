@@ -139,6 +139,18 @@ test('the limit is inclusive: a frame of exactly maxFrameSize bytes is accepted'
   assert.is(f!.payload.length, 10)
 })
 
+test('options are read when the decoder is made: changing the object later changes nothing', () => {
+  const options: DecodeOptions = { maxFrameSize: 10 }
+  const decoder = new FrameDecoder(options)
+  options.maxFrameSize = 5
+  decoder.push(concat(bytes(0x82, 0x0a), new Uint8Array(10)))
+  assert.is(decoder.next()!.payload.length, 10)
+  // A frozen options object (one per server's settings in the protocol) is kept as it is.
+  const frozen = new FrameDecoder(Object.freeze({ maxFrameSize: 5 }))
+  frozen.push(concat(bytes(0x82, 0x0a), new Uint8Array(10)))
+  throwsError(() => frozen.next(), MessageTooBigError, 'WS_ERR_FRAME_TOO_BIG', 1009)
+})
+
 test('a close frame with a 125-byte payload is accepted', () => {
   const [f] = decodeAll(concat(bytes(0x88, 0x7d, 0x03, 0xe8), utf8('x'.repeat(123))))
   assert.is(f!.payload.length, 125)
