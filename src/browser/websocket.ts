@@ -117,7 +117,7 @@ export class BrowserWebSocket implements AsyncIterable<Message> {
         channel.resume()
       },
       drained: noop,
-      limits: settings,
+      settings,
     }
     this.#inbox = new Inbox(control)
     const events: ChannelEvents = { message: (m) => this.#receive(m), close: (code, reason, wasClean) => this.#onClose(code, reason, wasClean) }

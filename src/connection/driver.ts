@@ -67,11 +67,6 @@ export class Driver<W extends DriverOwner = DriverOwner> implements TransportHan
     if (init.head !== undefined && init.head.length > 0) this.onData(init.head)
   }
 
-  /** The inbox's water marks (InboxControl). */
-  get limits(): Settings {
-    return this.settings
-  }
-
   /** The cold-state record, made at its first write. */
   own(): ColdState {
     return this.cold === NO_COLD ? (this.cold = new ColdState()) : this.cold

@@ -19,7 +19,7 @@ export interface InboxControl {
   /** A reader waits on an empty inbox: the application has handled everything delivered. */
   drained(): void
   /** The water marks (read through the control: one field less per inbox, bench/memory.ts). */
-  readonly limits: InboxLimits
+  readonly settings: InboxLimits
 }
 
 /** The water marks of an inbox: counts and bytes. */
@@ -140,7 +140,7 @@ export class Inbox extends Fifo<Item> {
   /** One more (`+1`) or one fewer (`-1`) message being inflated; many in flight pause reading. */
   hold(delta: number): void {
     this.#pending += delta
-    if (delta > 0 && !this.#paused && this.#pending > this.#control.limits.highWaterMark) this.#pause()
+    if (delta > 0 && !this.#paused && this.#pending > this.#control.settings.highWaterMark) this.#pause()
     else if (delta < 0) this.#maybeResume()
   }
 
@@ -158,7 +158,7 @@ export class Inbox extends Fifo<Item> {
     if (payload.length > 0) {
       this.#bytes += payload.length
       inbound.push(payload)
-      if (!this.#paused && this.#bytes >= this.#control.limits.highWaterMarkBytes) this.#pause()
+      if (!this.#paused && this.#bytes >= this.#control.settings.highWaterMarkBytes) this.#pause()
     }
     if (fin) {
       inbound.end()
@@ -246,19 +246,19 @@ export class Inbox extends Fifo<Item> {
   end(error: Error | undefined, streamError: () => Error): void {
     if (this.#rare.end !== undefined) return
     const waiting = this.#waiter !== undefined
-    const streams = this.#own()
-    streams.end = { error, errorSeen: waiting && error !== undefined }
-    if (streams.inbound !== undefined) {
-      streams.inbound.fail(error ?? streamError())
-      streams.inbound = undefined
+    const rare = this.#own()
+    rare.end = { error, errorSeen: waiting && error !== undefined }
+    if (rare.inbound !== undefined) {
+      rare.inbound.fail(error ?? streamError())
+      rare.inbound = undefined
     }
-    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(streams.waiters?.drain() ?? [])]
+    const waiters = this.#waiter === undefined ? [] : [this.#waiter, ...(rare.waiters?.drain() ?? [])]
     this.#waiter = undefined
     for (const w of waiters) {
       if (error === undefined) w.resolve(DONE)
       else w.reject(error)
     }
-    if (this.length === 0) streams.taken?.abandon()
+    if (this.length === 0) rare.taken?.abandon()
   }
 
   #addWaiter(waiter: Waiter): void {
@@ -297,7 +297,7 @@ export class Inbox extends Fifo<Item> {
   }
 
   #overHighWaterMark(): boolean {
-    const limits = this.#control.limits
+    const limits = this.#control.settings
     return this.length >= limits.highWaterMark || this.#bytes >= limits.highWaterMarkBytes
   }
 
@@ -308,7 +308,7 @@ export class Inbox extends Fifo<Item> {
 
   #maybeResume(): void {
     if (!this.#paused) return
-    const limits = this.#control.limits
+    const limits = this.#control.settings
     const half = limits.highWaterMark >> 1
     if (this.length <= half && this.#pending <= half && this.#bytes <= limits.highWaterMarkBytes >> 1) {
       this.#flags &= ~PAUSED
