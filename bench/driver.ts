@@ -23,7 +23,7 @@ export interface EchoJob {
   readonly ms: number
 }
 
-/** Opening and closing handshakes, `loops` at a time, at most `max` in the measured interval. */
+/** Opening and closing handshakes, `loops` at a time, at most `max` in the warm-up and the measured interval together. */
 export interface HandshakeJob {
   readonly kind: 'handshakes'
   readonly port: number
